@@ -1,0 +1,97 @@
+//! The engine's one error type: every failure carries AWS's error type and exact message.
+//!
+//! Only the harness turns an [`Error`] into an HTTP status and a `__type`; the engine decides
+//! *which* AWS error happened and *what it says*.
+
+use crate::value::Item;
+
+/// An AWS-shaped failure of an engine operation.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `ValidationException`: the request is malformed or violates a rule.
+    #[error("{0}")]
+    Validation(String),
+    /// `SerializationException`: the request body does not match the wire shapes.
+    #[error("{0}")]
+    Serialization(String),
+    /// `ResourceNotFoundException`: the table (or other resource) does not exist.
+    #[error("{0}")]
+    ResourceNotFound(String),
+    /// `ResourceInUseException`: the resource exists or is busy.
+    #[error("{0}")]
+    ResourceInUse(String),
+    /// `ConditionalCheckFailedException`, with the old item when
+    /// `ReturnValuesOnConditionCheckFailure` asked for it.
+    #[error("{message}")]
+    ConditionalCheckFailed {
+        /// AWS's message.
+        message: String,
+        /// The item as it was, when requested.
+        item: Option<Item>,
+    },
+    /// `LimitExceededException`.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// `InternalServerError`: a storage failure; the request may be retried.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// AWS's short error type name, e.g. `ValidationException`.
+    pub fn aws_type(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "ValidationException",
+            Error::Serialization(_) => "SerializationException",
+            Error::ResourceNotFound(_) => "ResourceNotFoundException",
+            Error::ResourceInUse(_) => "ResourceInUseException",
+            Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
+            Error::LimitExceeded(_) => "LimitExceededException",
+            Error::Internal(_) => "InternalServerError",
+        }
+    }
+
+    /// Shorthand for a `ValidationException`.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Error::Validation(message.into())
+    }
+
+    /// A `ValidationException` prefixed the way AWS reports invalid parameter values.
+    pub fn invalid_parameter(message: impl std::fmt::Display) -> Self {
+        Error::Validation(format!(
+            "One or more parameter values were invalid: {message}"
+        ))
+    }
+
+    /// The `ResourceNotFoundException` AWS answers for a missing table.
+    pub fn table_not_found() -> Self {
+        Error::ResourceNotFound("Requested resource not found".into())
+    }
+}
+
+impl From<redb::Error> for Error {
+    fn from(e: redb::Error) -> Self {
+        Error::Internal(format!("storage error: {e}"))
+    }
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Self {
+                Error::from(redb::Error::from(e))
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+/// Result alias for engine operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
