@@ -1,11 +1,40 @@
 //! ddb-engine: a DynamoDB engine on redb.
+//!
+//! The engine is synchronous and knows nothing of HTTP: callers hand it typed inputs (serde
+//! structs shaped like AWS's request JSON) and a [`Namespace`], and get typed outputs or an
+//! [`Error`] carrying AWS's error type and message.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod catalog;
+mod clock;
+mod codec;
+mod engine;
 mod error;
+pub mod expr;
+mod ids;
+mod item_ops;
+mod keys;
 mod number;
+mod table_ops;
 mod value;
 
+pub use catalog::{
+    BillingMode, IndexDescription, OnDemandThroughput, Projection, ProvisionedThroughputDescription,
+    StreamSpecification, TableDescription, TableMeta, Tag,
+};
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use engine::{Engine, EngineBuilder, Namespace};
 pub use error::{Error, Result};
+pub use ids::IdSource;
+pub use item_ops::{
+    ConsumedCapacity, DeleteItemInput, ExpressionParams, GetItemInput, GetItemOutput, PutItemInput,
+    UpdateItemInput, WriteItemOutput,
+};
+pub use keys::{AttributeDefinition, KeySchemaElement, KeyType, PrimaryKey};
 pub use number::{Number, NumberError};
+pub use table_ops::{
+    CreateTableInput, DescribeTableOutput, ListTablesInput, ListTablesOutput, TableDescriptionOutput,
+    TableNameInput, UpdateTableInput,
+};
 pub use value::{AttributeValue, Item, MAX_ITEM_SIZE, ScalarType, item_size};

@@ -23,6 +23,16 @@ impl fmt::Display for Number {
     }
 }
 impl Number {
+    /// Order-preserving encoding (stub: not order-preserving).
+    pub fn encode_ordered(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.0.as_bytes());
+        out.extend_from_slice(&[0, 0]);
+    }
+    /// Decodes [`Number::encode_ordered`] (stub).
+    pub fn decode_ordered(bytes: &[u8]) -> Option<(Number, usize)> {
+        let end = bytes.windows(2).position(|w| w == [0, 0])?;
+        Some((Number(String::from_utf8(bytes[..end].to_vec()).ok()?), end + 2))
+    }
     /// Billed size.
     pub fn size(&self) -> usize {
         self.0.len() / 2 + 1

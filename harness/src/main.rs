@@ -1,1 +1,111 @@
-fn main() {}
+//! The `ddb-harness` command line.
+#![forbid(unsafe_code)]
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use ddb_engine::Engine;
+use ddb_harness::Router;
+
+/// A DynamoDB emulator and test harness.
+#[derive(Debug, Parser)]
+#[command(name = "ddb-harness", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the DynamoDB and DynamoDB Streams APIs over HTTP.
+    Serve {
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1", env = "DDB_HARNESS_HOST")]
+        host: IpAddr,
+        /// Port to bind (0 picks a free port).
+        #[arg(long, default_value_t = 8000, env = "DDB_HARNESS_PORT")]
+        port: u16,
+        /// Keep data in this directory (created if missing); in memory when absent.
+        #[arg(long, env = "DDB_HARNESS_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Seed for generated ids, for reproducible runs.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Largest accepted request body in bytes.
+        #[arg(long, default_value_t = ddb_harness::protocol::DEFAULT_MAX_BODY)]
+        max_body: usize,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DDB_HARNESS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ddb-harness: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let Command::Serve { host, port, data_dir, seed, max_body } = cli.command;
+    let mut builder = Engine::builder();
+    if let Some(dir) = &data_dir {
+        builder = builder.data_dir(dir);
+    }
+    if let Some(seed) = seed {
+        builder = builder.seed(seed);
+    }
+    let engine = builder.build().map_err(|e| e.to_string())?;
+    let router = Router::new(Arc::new(engine)).with_max_body(max_body);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let handle = ddb_harness::bind(SocketAddr::new(host, port), router)
+            .await
+            .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+        let storage = match &data_dir {
+            Some(d) => format!("data dir {}", d.display()),
+            None => "in memory".to_string(),
+        };
+        tracing::info!(endpoint = %handle.endpoint(), %storage, "ddb-harness is serving DynamoDB");
+        println!("ddb-harness listening on {} ({storage})", handle.endpoint());
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        handle.shutdown().await;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,221 @@
+//! The engine: one redb database holding the catalog and every table's items.
+//!
+//! Layout in redb:
+//! - `catalog`: namespace key → table metadata as JSON ([`TableMeta`]).
+//! - `stats`: namespace key → (item count, size in bytes), updated in each write transaction.
+//! - `counters`: named counters, e.g. the next table number.
+//! - `items/<table_num>`: encoded primary key → encoded item ([`crate::codec`]).
+//!
+//! A namespace key is `account \x1f region \x1f table name`.
+//! **Invariant:** every operation that changes items or metadata runs in exactly one redb write
+//! transaction, so a crash never leaves half an operation behind.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::ids::IdSource;
+
+pub(crate) const CATALOG: TableDefinition<&str, &str> = TableDefinition::new("catalog");
+pub(crate) const STATS: TableDefinition<&str, (u64, u64)> = TableDefinition::new("stats");
+pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+const FORMAT: TableDefinition<&str, &str> = TableDefinition::new("format");
+const FORMAT_VERSION: &str = "ddb-harness/1";
+
+/// Who is asking: AWS partitions all state by account and region.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Namespace {
+    /// The 12-digit account id.
+    pub account: String,
+    /// The region, e.g. `us-east-1`.
+    pub region: String,
+}
+
+impl Namespace {
+    /// A namespace for `account` in `region`.
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
+        Namespace { account: account.into(), region: region.into() }
+    }
+
+    /// The catalog key of a table in this namespace.
+    pub(crate) fn table_key(&self, table: &str) -> String {
+        format!("{}\x1f{}\x1f{}", self.account, self.region, table)
+    }
+
+    /// The catalog key prefix of this namespace.
+    pub(crate) fn prefix(&self) -> String {
+        format!("{}\x1f{}\x1f", self.account, self.region)
+    }
+}
+
+impl Default for Namespace {
+    fn default() -> Self {
+        Namespace::new("000000000000", "us-east-1")
+    }
+}
+
+/// Name of the redb table holding the items of table number `n`.
+pub(crate) fn items_table_name(n: u64) -> String {
+    format!("items/{n}")
+}
+
+/// A DynamoDB engine. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct Engine {
+    pub(crate) db: Database,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: IdSource,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("clock", &self.clock).finish_non_exhaustive()
+    }
+}
+
+/// How to build an [`Engine`].
+#[derive(Debug, Default)]
+pub struct EngineBuilder {
+    path: Option<std::path::PathBuf>,
+    clock: Option<Arc<dyn Clock>>,
+    seed: Option<u64>,
+}
+
+impl EngineBuilder {
+    /// Store data in a file inside `dir` (created if missing) instead of memory.
+    pub fn data_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.path = Some(dir.as_ref().join("ddb-harness.redb"));
+        self
+    }
+
+    /// Use this clock instead of the system clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Generate ids deterministically from this seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Opens or creates the database.
+    pub fn build(self) -> Result<Engine> {
+        let db = match &self.path {
+            None => Database::builder()
+                .create_with_backend(redb::backends::InMemoryBackend::new())
+                .map_err(|e| Error::Internal(format!("cannot create in-memory database: {e}")))?,
+            Some(path) => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        Error::Internal(format!("cannot create data dir {}: {e}", dir.display()))
+                    })?;
+                }
+                Database::create(path).map_err(|e| {
+                    Error::Internal(format!(
+                        "cannot open data file {}: {e} (is it a ddb-harness data dir?)",
+                        path.display()
+                    ))
+                })?
+            }
+        };
+        let engine = Engine {
+            db,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            ids: self.seed.map(IdSource::seeded).unwrap_or_else(IdSource::random),
+        };
+        engine.init()?;
+        Ok(engine)
+    }
+}
+
+impl Engine {
+    /// A builder for an engine.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// An in-memory engine with the system clock.
+    pub fn in_memory() -> Result<Engine> {
+        Engine::builder().build()
+    }
+
+    /// The engine's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The engine's id source.
+    pub fn ids(&self) -> &IdSource {
+        &self.ids
+    }
+
+    fn init(&self) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut format = txn.open_table(FORMAT)?;
+            let existing = format.get("version")?.map(|v| v.value().to_string());
+            match existing {
+                None => {
+                    format.insert("version", FORMAT_VERSION)?;
+                }
+                Some(v) if v == FORMAT_VERSION => {}
+                Some(v) => {
+                    return Err(Error::Internal(format!(
+                        "data dir has format {v:?}, this build reads {FORMAT_VERSION:?}"
+                    )));
+                }
+            }
+            txn.open_table(CATALOG)?;
+            txn.open_table(STATS)?;
+            txn.open_table(COUNTERS)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Takes the next value of a named counter inside a write transaction.
+    pub(crate) fn next_counter(txn: &redb::WriteTransaction, name: &str) -> Result<u64> {
+        let mut t = txn.open_table(COUNTERS)?;
+        let next = t.get(name)?.map(|v| v.value()).unwrap_or(0) + 1;
+        t.insert(name, next)?;
+        Ok(next)
+    }
+
+    /// Reads one table's metadata within a read or write context.
+    pub(crate) fn load_meta<T: ReadableTable<&'static str, &'static str>>(
+        catalog: &T,
+        key: &str,
+    ) -> Result<Option<crate::catalog::TableMeta>> {
+        match catalog.get(key)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_str(v.value())
+                .map(Some)
+                .map_err(|e| Error::Internal(format!("catalog entry is corrupt: {e}"))),
+        }
+    }
+
+    /// Runs `f` in a read transaction.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&redb::ReadTransaction) -> Result<R>) -> Result<R> {
+        let txn = self.db.begin_read()?;
+        f(&txn)
+    }
+
+    /// Runs `f` in a write transaction and commits it when `f` succeeds.
+    pub(crate) fn write<R>(&self, f: impl FnOnce(&redb::WriteTransaction) -> Result<R>) -> Result<R> {
+        let txn = self.db.begin_write()?;
+        match f(&txn) {
+            Ok(r) => {
+                txn.commit()?;
+                Ok(r)
+            }
+            Err(e) => {
+                txn.abort()?;
+                Err(e)
+            }
+        }
+    }
+}

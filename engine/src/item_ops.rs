@@ -1,0 +1,486 @@
+//! Single-item operations: PutItem, GetItem, DeleteItem, UpdateItem.
+
+use std::collections::BTreeMap;
+
+use redb::{ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::TableMeta;
+use crate::codec::{decode_item, encode_item};
+use crate::engine::{CATALOG, Engine, Namespace, STATS, items_table_name};
+use crate::error::{Error, Result};
+use crate::expr::{self, ExpressionInput, Expressions};
+use crate::value::{AttributeValue, Item, MAX_ITEM_SIZE, item_size};
+
+/// `ConsumedCapacity` as returned when `ReturnConsumedCapacity` asks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct ConsumedCapacity {
+    pub table_name: String,
+    pub capacity_units: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_capacity_units: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_capacity_units: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<Capacity>,
+}
+
+/// Capacity of one table or index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct Capacity {
+    pub capacity_units: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_capacity_units: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_capacity_units: Option<f64>,
+}
+
+/// Expression parameters shared by the item operations.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct ExpressionParams {
+    pub expression_attribute_names: Option<BTreeMap<String, String>>,
+    pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
+}
+
+/// PutItem request.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct PutItemInput {
+    pub table_name: String,
+    pub item: Item,
+    pub condition_expression: Option<String>,
+    #[serde(flatten)]
+    pub params: ExpressionParams,
+    pub return_values: Option<String>,
+    pub return_consumed_capacity: Option<String>,
+    pub return_item_collection_metrics: Option<String>,
+    pub return_values_on_condition_check_failure: Option<String>,
+    pub expected: Option<serde_json::Value>,
+    pub conditional_operator: Option<String>,
+}
+
+/// GetItem request.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct GetItemInput {
+    pub table_name: String,
+    pub key: Item,
+    pub consistent_read: Option<bool>,
+    pub projection_expression: Option<String>,
+    pub attributes_to_get: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub params: ExpressionParams,
+    pub return_consumed_capacity: Option<String>,
+}
+
+/// DeleteItem request.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct DeleteItemInput {
+    pub table_name: String,
+    pub key: Item,
+    pub condition_expression: Option<String>,
+    #[serde(flatten)]
+    pub params: ExpressionParams,
+    pub return_values: Option<String>,
+    pub return_consumed_capacity: Option<String>,
+    pub return_item_collection_metrics: Option<String>,
+    pub return_values_on_condition_check_failure: Option<String>,
+    pub expected: Option<serde_json::Value>,
+    pub conditional_operator: Option<String>,
+}
+
+/// UpdateItem request.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct UpdateItemInput {
+    pub table_name: String,
+    pub key: Item,
+    pub update_expression: Option<String>,
+    pub condition_expression: Option<String>,
+    #[serde(flatten)]
+    pub params: ExpressionParams,
+    pub return_values: Option<String>,
+    pub return_consumed_capacity: Option<String>,
+    pub return_item_collection_metrics: Option<String>,
+    pub return_values_on_condition_check_failure: Option<String>,
+    pub attribute_updates: Option<serde_json::Value>,
+    pub expected: Option<serde_json::Value>,
+    pub conditional_operator: Option<String>,
+}
+
+/// Output of the write operations.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct WriteItemOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Item>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<ConsumedCapacity>,
+}
+
+/// GetItem output.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct GetItemOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<Item>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<ConsumedCapacity>,
+}
+
+/// Rejects requests that mix legacy and expression parameters, or give expression names or
+/// values without expressions, with AWS's messages.
+fn check_expression_params(
+    legacy: &[(&str, bool)],
+    expressions: &[(&str, bool)],
+    params: &ExpressionParams,
+) -> Result<()> {
+    let legacy_used: Vec<&str> = legacy.iter().filter(|(_, u)| *u).map(|(n, _)| *n).collect();
+    let expr_used: Vec<&str> = expressions.iter().filter(|(_, u)| *u).map(|(n, _)| *n).collect();
+    if !legacy_used.is_empty() && !expr_used.is_empty() {
+        return Err(Error::validation(format!(
+            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
+            legacy_used.join(", "),
+            expr_used.join(", ")
+        )));
+    }
+    if !legacy_used.is_empty() {
+        return Err(Error::validation(format!(
+            "Legacy parameters {{{}}} are not supported by ddb-harness yet; use expressions",
+            legacy_used.join(", ")
+        )));
+    }
+    if expr_used.is_empty() {
+        if params.expression_attribute_names.is_some() {
+            return Err(Error::validation("ExpressionAttributeNames can only be specified when using expressions"));
+        }
+        if params.expression_attribute_values.is_some() {
+            let null = expressions.first().map(|(n, _)| *n).unwrap_or("ConditionExpression");
+            return Err(Error::validation(format!(
+                "ExpressionAttributeValues can only be specified when using expressions: {null} is null"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_names_values(params: &ExpressionParams) -> Result<()> {
+    if params.expression_attribute_names.as_ref().is_some_and(BTreeMap::is_empty) {
+        return Err(Error::validation("ExpressionAttributeNames must not be empty"));
+    }
+    if params.expression_attribute_values.as_ref().is_some_and(BTreeMap::is_empty) {
+        return Err(Error::validation("ExpressionAttributeValues must not be empty"));
+    }
+    Ok(())
+}
+
+fn check_item_size(item: &Item) -> Result<()> {
+    if item_size(item) > MAX_ITEM_SIZE {
+        return Err(Error::validation("Item size has exceeded the maximum allowed size"));
+    }
+    Ok(())
+}
+
+/// Write capacity units for writing an item of `size` bytes: one per KB, at least one.
+fn write_units(size: usize) -> f64 {
+    size.div_ceil(1024).max(1) as f64
+}
+
+/// Read capacity units: one per 4 KB (at least one), halved for eventually consistent reads.
+fn read_units(size: usize, consistent: bool) -> f64 {
+    let units = size.div_ceil(4096).max(1) as f64;
+    if consistent { units } else { units / 2.0 }
+}
+
+fn consumed(table: &str, units: f64, mode: Option<&str>, write: bool) -> Option<ConsumedCapacity> {
+    let (r, w) = if write { (None, Some(units)) } else { (Some(units), None) };
+    match mode {
+        Some("TOTAL") => Some(ConsumedCapacity {
+            table_name: table.to_string(),
+            capacity_units: units,
+            read_capacity_units: r,
+            write_capacity_units: w,
+            table: None,
+        }),
+        Some("INDEXES") => Some(ConsumedCapacity {
+            table_name: table.to_string(),
+            capacity_units: units,
+            read_capacity_units: r,
+            write_capacity_units: w,
+            table: Some(Capacity { capacity_units: units, read_capacity_units: r, write_capacity_units: w }),
+        }),
+        _ => None,
+    }
+}
+
+fn conditional_failed(old: Option<&Item>, on_failure: Option<&str>) -> Error {
+    Error::ConditionalCheckFailed {
+        message: "The conditional request failed".into(),
+        item: if on_failure == Some("ALL_OLD") { old.cloned() } else { None },
+    }
+}
+
+/// The state of one item inside a write transaction.
+struct ItemSlot {
+    meta: TableMeta,
+    table_key: String,
+    key_bytes: Vec<u8>,
+    old: Option<Item>,
+}
+
+impl Engine {
+    /// Loads metadata for `table` inside a write transaction.
+    fn meta_in(txn: &redb::WriteTransaction, ns: &Namespace, table: &str) -> Result<TableMeta> {
+        let catalog = txn.open_table(CATALOG)?;
+        Engine::load_meta(&catalog, &ns.table_key(table))?.ok_or_else(Error::table_not_found)
+    }
+
+    fn load_item(txn: &redb::WriteTransaction, meta: &TableMeta, key: &[u8]) -> Result<Option<Item>> {
+        let name = items_table_name(meta.table_num);
+        let t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
+        let v = t.get(key)?;
+        v.map(|v| decode_item(v.value())).transpose()
+    }
+
+    /// Stores (or with `None` deletes) the item in `slot`, keeping the table stats current.
+    fn store(txn: &redb::WriteTransaction, slot: &ItemSlot, new: Option<&Item>) -> Result<()> {
+        let name = items_table_name(slot.meta.table_num);
+        let mut t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
+        match new {
+            Some(item) => {
+                t.insert(slot.key_bytes.as_slice(), encode_item(item).as_slice())?;
+            }
+            None => {
+                t.remove(slot.key_bytes.as_slice())?;
+            }
+        }
+        let mut stats = txn.open_table(STATS)?;
+        let (mut count, mut size) = stats.get(slot.table_key.as_str())?.map(|v| v.value()).unwrap_or((0, 0));
+        if let Some(old) = &slot.old {
+            count = count.saturating_sub(1);
+            size = size.saturating_sub(item_size(old) as u64);
+        }
+        if let Some(new) = new {
+            count += 1;
+            size += item_size(new) as u64;
+        }
+        stats.insert(slot.table_key.as_str(), (count, size))?;
+        Ok(())
+    }
+
+    /// PutItem.
+    pub fn put_item(&self, ns: &Namespace, input: PutItemInput) -> Result<WriteItemOutput> {
+        check_expression_params(
+            &[("Expected", input.expected.is_some())],
+            &[("ConditionExpression", input.condition_expression.is_some())],
+            &input.params,
+        )?;
+        check_names_values(&input.params)?;
+        let return_values = input.return_values.as_deref().unwrap_or("NONE");
+        if !matches!(return_values, "NONE" | "ALL_OLD") {
+            return Err(Error::validation("ReturnValues can only be ALL_OLD or NONE"));
+        }
+        check_item_size(&input.item)?;
+        let exprs = expr::parse(
+            &ExpressionInput {
+                condition: input.condition_expression.as_deref(),
+                update: None,
+                projection: None,
+                filter: None,
+                key_condition: None,
+                names: input.params.expression_attribute_names.as_ref(),
+                values: input.params.expression_attribute_values.as_ref(),
+            },
+            &[],
+        )?;
+        let old = self.write(|txn| {
+            let meta = Engine::meta_in(txn, ns, &input.table_name)?;
+            let key_bytes = meta.primary_key().encode_item_key(&input.item)?;
+            let old = Engine::load_item(txn, &meta, &key_bytes)?;
+            check_condition(&exprs, old.as_ref(), input.return_values_on_condition_check_failure.as_deref())?;
+            let slot = ItemSlot { table_key: ns.table_key(&meta.name), meta, key_bytes, old };
+            Engine::store(txn, &slot, Some(&input.item))?;
+            Ok(slot.old)
+        })?;
+        let size = item_size(&input.item).max(old.as_ref().map(item_size).unwrap_or(0));
+        Ok(WriteItemOutput {
+            attributes: if return_values == "ALL_OLD" { old } else { None },
+            consumed_capacity: consumed(&input.table_name, write_units(size), input.return_consumed_capacity.as_deref(), true),
+        })
+    }
+
+    /// GetItem.
+    pub fn get_item(&self, ns: &Namespace, input: GetItemInput) -> Result<GetItemOutput> {
+        check_expression_params(
+            &[("AttributesToGet", false)],
+            &[("ProjectionExpression", input.projection_expression.is_some())],
+            &input.params,
+        )?;
+        if input.attributes_to_get.is_some() && input.projection_expression.is_some() {
+            return Err(Error::validation(
+                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
+            ));
+        }
+        check_names_values(&input.params)?;
+        if let Some(attrs) = &input.attributes_to_get {
+            let mut seen = std::collections::BTreeSet::new();
+            for a in attrs {
+                if !seen.insert(a) {
+                    return Err(Error::invalid_parameter(format!("Duplicate value in attribute name: {a}")));
+                }
+            }
+        }
+        let exprs = expr::parse(
+            &ExpressionInput {
+                condition: None,
+                update: None,
+                projection: input.projection_expression.as_deref(),
+                filter: None,
+                key_condition: None,
+                names: input.params.expression_attribute_names.as_ref(),
+                values: input.params.expression_attribute_values.as_ref(),
+            },
+            &[],
+        )?;
+        let meta = self.table_meta(ns, &input.table_name)?.ok_or_else(Error::table_not_found)?;
+        let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
+        let item = self.read(|txn| {
+            let name = items_table_name(meta.table_num);
+            let t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
+            let v = t.get(key_bytes.as_slice())?;
+            v.map(|v| decode_item(v.value())).transpose()
+        })?;
+        let consistent = input.consistent_read.unwrap_or(false);
+        let units = read_units(item.as_ref().map(item_size).unwrap_or(0), consistent);
+        let item = item.map(|item| match (&exprs.projection, &input.attributes_to_get) {
+            (Some(p), _) => p.apply(&item),
+            (None, Some(attrs)) => item.into_iter().filter(|(k, _)| attrs.contains(k)).collect(),
+            (None, None) => item,
+        });
+        Ok(GetItemOutput {
+            item,
+            consumed_capacity: consumed(&input.table_name, units, input.return_consumed_capacity.as_deref(), false),
+        })
+    }
+
+    /// DeleteItem.
+    pub fn delete_item(&self, ns: &Namespace, input: DeleteItemInput) -> Result<WriteItemOutput> {
+        check_expression_params(
+            &[("Expected", input.expected.is_some())],
+            &[("ConditionExpression", input.condition_expression.is_some())],
+            &input.params,
+        )?;
+        check_names_values(&input.params)?;
+        let return_values = input.return_values.as_deref().unwrap_or("NONE");
+        if !matches!(return_values, "NONE" | "ALL_OLD") {
+            return Err(Error::validation("ReturnValues can only be ALL_OLD or NONE"));
+        }
+        let exprs = expr::parse(
+            &ExpressionInput {
+                condition: input.condition_expression.as_deref(),
+                update: None,
+                projection: None,
+                filter: None,
+                key_condition: None,
+                names: input.params.expression_attribute_names.as_ref(),
+                values: input.params.expression_attribute_values.as_ref(),
+            },
+            &[],
+        )?;
+        let old = self.write(|txn| {
+            let meta = Engine::meta_in(txn, ns, &input.table_name)?;
+            let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
+            let old = Engine::load_item(txn, &meta, &key_bytes)?;
+            check_condition(&exprs, old.as_ref(), input.return_values_on_condition_check_failure.as_deref())?;
+            let slot = ItemSlot { table_key: ns.table_key(&meta.name), meta, key_bytes, old };
+            if slot.old.is_some() {
+                Engine::store(txn, &slot, None)?;
+            }
+            Ok(slot.old)
+        })?;
+        let size = old.as_ref().map(item_size).unwrap_or(0);
+        Ok(WriteItemOutput {
+            attributes: if return_values == "ALL_OLD" { old } else { None },
+            consumed_capacity: consumed(&input.table_name, write_units(size), input.return_consumed_capacity.as_deref(), true),
+        })
+    }
+
+    /// UpdateItem.
+    pub fn update_item(&self, ns: &Namespace, input: UpdateItemInput) -> Result<WriteItemOutput> {
+        check_expression_params(
+            &[("AttributeUpdates", input.attribute_updates.is_some()), ("Expected", input.expected.is_some())],
+            &[
+                ("UpdateExpression", input.update_expression.is_some()),
+                ("ConditionExpression", input.condition_expression.is_some()),
+            ],
+            &input.params,
+        )?;
+        check_names_values(&input.params)?;
+        let return_values = input.return_values.as_deref().unwrap_or("NONE");
+        let meta = self.table_meta(ns, &input.table_name)?.ok_or_else(Error::table_not_found)?;
+        let pk = meta.primary_key();
+        let exprs = expr::parse(
+            &ExpressionInput {
+                condition: input.condition_expression.as_deref(),
+                update: input.update_expression.as_deref(),
+                projection: None,
+                filter: None,
+                key_condition: None,
+                names: input.params.expression_attribute_names.as_ref(),
+                values: input.params.expression_attribute_values.as_ref(),
+            },
+            &pk.names(),
+        )?;
+        let (old, new) = self.write(|txn| {
+            let meta = Engine::meta_in(txn, ns, &input.table_name)?;
+            let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
+            let old = Engine::load_item(txn, &meta, &key_bytes)?;
+            check_condition(&exprs, old.as_ref(), input.return_values_on_condition_check_failure.as_deref())?;
+            let mut new = old.clone().unwrap_or_else(|| input.key.clone());
+            if let Some(update) = &exprs.update {
+                update.apply(&mut new)?;
+            }
+            check_item_size(&new)?;
+            let slot = ItemSlot { table_key: ns.table_key(&meta.name), meta, key_bytes, old };
+            Engine::store(txn, &slot, Some(&new))?;
+            Ok((slot.old, new))
+        })?;
+        let size = item_size(&new).max(old.as_ref().map(item_size).unwrap_or(0));
+        let paths = exprs.update.as_ref().map(|u| u.updated_paths()).unwrap_or_default();
+        let attributes = match return_values {
+            "ALL_OLD" => old,
+            "ALL_NEW" => Some(new),
+            "UPDATED_OLD" => old.map(|o| expr::project_paths(&o, &paths)),
+            "UPDATED_NEW" => Some(expr::project_paths(&new, &paths)),
+            _ => None,
+        }
+        .filter(|a| !a.is_empty());
+        Ok(WriteItemOutput {
+            attributes,
+            consumed_capacity: consumed(&input.table_name, write_units(size), input.return_consumed_capacity.as_deref(), true),
+        })
+    }
+}
+
+fn check_condition(exprs: &Expressions, old: Option<&Item>, on_failure: Option<&str>) -> Result<()> {
+    if let Some(cond) = &exprs.condition {
+        let empty = Item::new();
+        if !cond.evaluate(old.unwrap_or(&empty))? {
+            return Err(conditional_failed(old, on_failure));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,721 @@
+//! Control plane: CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable.
+//!
+//! Validation order and messages follow AWS (checked against the dynalite suite's AWS-validated
+//! expectations in `shared/reference/dynalite`). Model constraints (lengths, patterns, enums,
+//! required members) were already checked by the harness's protocol layer.
+
+use std::collections::BTreeSet;
+
+use redb::{ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{
+    BillingMode, IndexMeta, OnDemandThroughput, Projection, SseMeta, StreamMeta, TableDescription,
+    TableMeta, Tag, Throughput,
+};
+use crate::engine::{CATALOG, Engine, Namespace, STATS, items_table_name};
+use crate::error::{Error, Result};
+use crate::ids::iso8601_millis;
+use crate::keys::{AttributeDefinition, KeySchemaElement, KeyType};
+use crate::value::ScalarType;
+
+/// The largest provisioned capacity AWS accepts in a request.
+const MAX_CAPACITY: i64 = 1_000_000_000_000;
+
+/// A key schema element as sent, before validation (`KeyType` may be anything in indexes).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct KeySchemaInput {
+    pub attribute_name: String,
+    pub key_type: String,
+}
+
+/// `ProvisionedThroughput` as sent.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct ProvisionedThroughputInput {
+    pub read_capacity_units: Option<i64>,
+    pub write_capacity_units: Option<i64>,
+}
+
+/// A secondary index definition as sent in CreateTable.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct IndexInput {
+    pub index_name: String,
+    pub key_schema: Vec<KeySchemaInput>,
+    #[serde(default)]
+    pub projection: Projection,
+    pub provisioned_throughput: Option<ProvisionedThroughputInput>,
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+}
+
+/// `StreamSpecification` as sent.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct StreamSpecificationInput {
+    pub stream_enabled: Option<bool>,
+    pub stream_view_type: Option<String>,
+}
+
+/// `SSESpecification` as sent.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct SseSpecificationInput {
+    pub enabled: Option<bool>,
+    #[serde(rename = "SSEType")]
+    pub sse_type: Option<String>,
+    #[serde(rename = "KMSMasterKeyId")]
+    pub kms_master_key_id: Option<String>,
+}
+
+/// CreateTable request.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct CreateTableInput {
+    pub table_name: String,
+    #[serde(default)]
+    pub attribute_definitions: Vec<AttributeDefinitionInput>,
+    #[serde(default)]
+    pub key_schema: Vec<KeySchemaInput>,
+    pub local_secondary_indexes: Option<Vec<IndexInput>>,
+    pub global_secondary_indexes: Option<Vec<IndexInput>>,
+    pub billing_mode: Option<String>,
+    pub provisioned_throughput: Option<ProvisionedThroughputInput>,
+    pub stream_specification: Option<StreamSpecificationInput>,
+    #[serde(rename = "SSESpecification")]
+    pub sse_specification: Option<SseSpecificationInput>,
+    pub tags: Option<Vec<Tag>>,
+    pub table_class: Option<String>,
+    pub deletion_protection_enabled: Option<bool>,
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+}
+
+/// An attribute definition as sent.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct AttributeDefinitionInput {
+    pub attribute_name: String,
+    pub attribute_type: ScalarType,
+}
+
+/// Output of CreateTable, DeleteTable and UpdateTable.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct TableDescriptionOutput {
+    pub table_description: TableDescription,
+}
+
+/// DescribeTable / DeleteTable request.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct TableNameInput {
+    pub table_name: String,
+}
+
+/// DescribeTable output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct DescribeTableOutput {
+    pub table: TableDescription,
+}
+
+/// ListTables request.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct ListTablesInput {
+    pub exclusive_start_table_name: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// ListTables output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct ListTablesOutput {
+    pub table_names: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_evaluated_table_name: Option<String>,
+}
+
+/// UpdateTable request (the table-level parts; index updates arrive with the index issue).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct UpdateTableInput {
+    pub table_name: String,
+    pub attribute_definitions: Option<Vec<AttributeDefinitionInput>>,
+    pub billing_mode: Option<String>,
+    pub provisioned_throughput: Option<ProvisionedThroughputInput>,
+    pub global_secondary_index_updates: Option<Vec<serde_json::Value>>,
+    pub stream_specification: Option<StreamSpecificationInput>,
+    #[serde(rename = "SSESpecification")]
+    pub sse_specification: Option<SseSpecificationInput>,
+    pub replica_updates: Option<Vec<serde_json::Value>>,
+    pub table_class: Option<String>,
+    pub deletion_protection_enabled: Option<bool>,
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    pub warm_throughput: Option<serde_json::Value>,
+    pub multi_region_consistency: Option<String>,
+    pub global_table_witness_updates: Option<Vec<serde_json::Value>>,
+}
+
+fn table_not_found(name: &str) -> Error {
+    Error::ResourceNotFound(format!("Requested resource not found: Table: {name} not found"))
+}
+
+fn check_capacity_bounds(pt: &ProvisionedThroughputInput) -> Result<()> {
+    for (value, what) in [
+        (pt.read_capacity_units, "ReadCapacityUnits"),
+        (pt.write_capacity_units, "WriteCapacityUnits"),
+    ] {
+        if let Some(v) = value.filter(|v| *v > MAX_CAPACITY) {
+            return Err(Error::validation(format!("Given value {v} for {what} is out of bounds")));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a (table or index) key schema's shape the way AWS does.
+fn check_key_shape(keys: &[KeySchemaInput]) -> Result<()> {
+    if keys.len() == 2 && keys[0].attribute_name == keys[1].attribute_name {
+        return Err(Error::validation(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        ));
+    }
+    if keys.first().map(|k| k.key_type.as_str()) != Some("HASH") {
+        return Err(Error::validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
+    }
+    if keys.get(1).is_some_and(|k| k.key_type != "RANGE") {
+        return Err(Error::validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"));
+    }
+    Ok(())
+}
+
+fn undefined_keys(keys: &[&str], defs: &[&str]) -> Error {
+    Error::invalid_parameter(format!(
+        "Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+        keys.join(", "),
+        defs.join(", ")
+    ))
+}
+
+fn to_schema(keys: &[KeySchemaInput]) -> Vec<KeySchemaElement> {
+    keys.iter()
+        .map(|k| KeySchemaElement {
+            attribute_name: k.attribute_name.clone(),
+            key_type: if k.key_type == "RANGE" { KeyType::RANGE } else { KeyType::HASH },
+        })
+        .collect()
+}
+
+fn check_projection(p: &Projection) -> Result<()> {
+    let Some(ty) = &p.projection_type else {
+        return Err(Error::invalid_parameter("Unknown ProjectionType: null"));
+    };
+    if p.non_key_attributes.is_some() && ty != "INCLUDE" {
+        return Err(Error::invalid_parameter(format!(
+            "ProjectionType is {ty}, but NonKeyAttributes is specified"
+        )));
+    }
+    Ok(())
+}
+
+fn stream_meta(spec: &StreamSpecificationInput, now_ms: i64) -> Result<Option<StreamMeta>> {
+    match (spec.stream_enabled, &spec.stream_view_type) {
+        (Some(true), Some(vt)) => Ok(Some(StreamMeta {
+            enabled: true,
+            view_type: vt.clone(),
+            label: iso8601_millis(now_ms),
+        })),
+        (Some(true), None) => Err(Error::validation(
+            "One or more parameter values were invalid: StreamViewType is required when StreamEnabled is true",
+        )),
+        (Some(false), Some(_)) => Err(Error::validation(
+            "One or more parameter values were invalid: StreamViewType cannot be specified when StreamEnabled is false",
+        )),
+        (_, _) => Ok(None),
+    }
+}
+
+fn sse_meta(spec: &SseSpecificationInput, ns: &Namespace, ids: &crate::ids::IdSource) -> Option<SseMeta> {
+    if spec.enabled != Some(true) {
+        return None;
+    }
+    let key = spec
+        .kms_master_key_id
+        .clone()
+        .map(|k| {
+            if k.starts_with("arn:") {
+                k
+            } else {
+                format!("arn:aws:kms:{}:{}:key/{k}", ns.region, ns.account)
+            }
+        })
+        .unwrap_or_else(|| format!("arn:aws:kms:{}:{}:key/{}", ns.region, ns.account, ids.uuid()));
+    Some(SseMeta { sse_type: spec.sse_type.clone().unwrap_or_else(|| "KMS".into()), kms_key_arn: Some(key) })
+}
+
+fn check_tags(tags: &[Tag]) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    for t in tags {
+        if t.key.starts_with("aws:") {
+            return Err(Error::validation(
+                "One or more parameter values were invalid: Tag keys starting with 'aws:' are reserved for system use",
+            ));
+        }
+        if !seen.insert(&t.key) {
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Duplicate tag keys found. Duplicate key: {}",
+                t.key
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// CreateTable.
+    pub fn create_table(&self, ns: &Namespace, input: CreateTableInput) -> Result<TableDescriptionOutput> {
+        let pay_per_request = input.billing_mode.as_deref() == Some("PAY_PER_REQUEST");
+        if pay_per_request && input.provisioned_throughput.is_some() {
+            return Err(Error::invalid_parameter(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+            ));
+        }
+        if !pay_per_request && input.provisioned_throughput.is_none() {
+            return Err(Error::invalid_parameter(
+                "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+            ));
+        }
+        if let Some(pt) = &input.provisioned_throughput {
+            check_capacity_bounds(pt)?;
+        }
+
+        let defs: Vec<&str> = input.attribute_definitions.iter().map(|d| d.attribute_name.as_str()).collect();
+        let keys: Vec<&str> = input.key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
+        let undefined = |k: &[&str]| k.iter().any(|k| !defs.contains(k));
+        if keys.len() == 2 && (undefined(&keys) || (keys[0] == keys[1] && defs.len() == 1)) {
+            return Err(Error::validation("Invalid KeySchema: Some index key attribute have no definition"));
+        }
+        if keys.len() == 1 && undefined(&keys) {
+            return Err(undefined_keys(&keys, &defs));
+        }
+        check_key_shape(&input.key_schema)?;
+        let has_indexes = input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some();
+        if !has_indexes && keys.len() != defs.len() {
+            return Err(Error::invalid_parameter(
+                "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+            ));
+        }
+        {
+            let mut seen = BTreeSet::new();
+            for d in &defs {
+                if !seen.insert(*d) {
+                    return Err(Error::invalid_parameter(format!(
+                        "Cannot have two attributes with the same name. Attribute name: {d}"
+                    )));
+                }
+            }
+        }
+
+        let mut index_names = BTreeSet::new();
+        let mut used: BTreeSet<&str> = keys.iter().copied().collect();
+        let mut lsis = Vec::new();
+        if let Some(list) = &input.local_secondary_indexes {
+            if list.is_empty() {
+                return Err(Error::invalid_parameter("List of LocalSecondaryIndexes is empty"));
+            }
+            if input.key_schema.len() != 2 {
+                return Err(Error::invalid_parameter(
+                    "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
+                ));
+            }
+            let table_hash = keys[0];
+            for idx in list {
+                let ik: Vec<&str> = idx.key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
+                if undefined(&ik) {
+                    return Err(undefined_keys(&ik, &defs));
+                }
+                check_key_shape(&idx.key_schema)?;
+                if idx.key_schema.len() != 2 {
+                    return Err(Error::invalid_parameter(format!(
+                        "Index KeySchema does not have a range key for index: {}",
+                        idx.index_name
+                    )));
+                }
+                if ik[0] != table_hash {
+                    return Err(Error::invalid_parameter(format!(
+                        "Index KeySchema does not have the same leading hash key as table KeySchema for index: {}. index hash key: {}, table hash key: {table_hash}",
+                        idx.index_name, ik[0]
+                    )));
+                }
+                check_projection(&idx.projection)?;
+                if !index_names.insert(idx.index_name.as_str()) {
+                    return Err(Error::invalid_parameter(format!("Duplicate index name: {}", idx.index_name)));
+                }
+                used.extend(ik.iter().copied());
+                lsis.push(IndexMeta {
+                    name: idx.index_name.clone(),
+                    key_schema: to_schema(&idx.key_schema),
+                    projection: idx.projection.clone(),
+                    throughput: None,
+                    on_demand_throughput: None,
+                });
+            }
+            if list.len() > 5 {
+                return Err(Error::invalid_parameter(
+                    "Number of LocalSecondaryIndexes exceeds per-table limit of 5",
+                ));
+            }
+        }
+        let mut gsis = Vec::new();
+        if let Some(list) = &input.global_secondary_indexes {
+            if list.is_empty() {
+                return Err(Error::invalid_parameter("List of GlobalSecondaryIndexes is empty"));
+            }
+            for idx in list {
+                let ik: Vec<&str> = idx.key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
+                if undefined(&ik) {
+                    return Err(undefined_keys(&ik, &defs));
+                }
+                check_key_shape(&idx.key_schema)?;
+                check_projection(&idx.projection)?;
+                if !index_names.insert(idx.index_name.as_str()) {
+                    return Err(Error::invalid_parameter(format!("Duplicate index name: {}", idx.index_name)));
+                }
+                let throughput = match (&idx.provisioned_throughput, pay_per_request) {
+                    (Some(_), true) => {
+                        return Err(Error::invalid_parameter(format!(
+                            "ProvisionedThroughput should not be specified for index: {} when BillingMode is PAY_PER_REQUEST",
+                            idx.index_name
+                        )));
+                    }
+                    (None, false) => {
+                        return Err(Error::invalid_parameter(format!(
+                            "ProvisionedThroughput must be specified for index: {}",
+                            idx.index_name
+                        )));
+                    }
+                    (Some(pt), false) => {
+                        check_capacity_bounds(pt)?;
+                        Throughput {
+                            read: pt.read_capacity_units.unwrap_or(0),
+                            write: pt.write_capacity_units.unwrap_or(0),
+                            ..Throughput::default()
+                        }
+                    }
+                    (None, true) => Throughput::default(),
+                };
+                used.extend(ik.iter().copied());
+                gsis.push(IndexMeta {
+                    name: idx.index_name.clone(),
+                    key_schema: to_schema(&idx.key_schema),
+                    projection: idx.projection.clone(),
+                    throughput: Some(throughput),
+                    on_demand_throughput: idx.on_demand_throughput.clone(),
+                });
+            }
+            if list.len() > 20 {
+                return Err(Error::invalid_parameter(
+                    "GlobalSecondaryIndex count exceeds the per-table limit of 20",
+                ));
+            }
+        }
+        if has_indexes && used.len() != defs.len() {
+            let mut d = defs.clone();
+            d.sort_unstable();
+            let u: Vec<&str> = used.iter().copied().collect();
+            return Err(Error::invalid_parameter(format!(
+                "Some AttributeDefinitions are not used. AttributeDefinitions: [{}], keys used: [{}]",
+                d.join(", "),
+                u.join(", ")
+            )));
+        }
+        let now = self.clock.now();
+        let stream = match &input.stream_specification {
+            Some(s) => stream_meta(s, now.0)?,
+            None => None,
+        };
+        let tags = input.tags.clone().unwrap_or_default();
+        check_tags(&tags)?;
+
+        let attribute_definitions: Vec<AttributeDefinition> = input
+            .attribute_definitions
+            .iter()
+            .map(|d| AttributeDefinition { attribute_name: d.attribute_name.clone(), attribute_type: d.attribute_type })
+            .collect();
+        let throughput = input
+            .provisioned_throughput
+            .as_ref()
+            .map(|pt| Throughput {
+                read: pt.read_capacity_units.unwrap_or(0),
+                write: pt.write_capacity_units.unwrap_or(0),
+                ..Throughput::default()
+            })
+            .unwrap_or_default();
+        let key = ns.table_key(&input.table_name);
+        let meta = self.write(|txn| {
+            let mut catalog = txn.open_table(CATALOG)?;
+            if catalog.get(key.as_str())?.is_some() {
+                return Err(Error::ResourceInUse(format!("Table already exists: {}", input.table_name)));
+            }
+            let table_num = Engine::next_counter(txn, "table")?;
+            let meta = TableMeta {
+                name: input.table_name.clone(),
+                account: ns.account.clone(),
+                region: ns.region.clone(),
+                table_num,
+                table_id: self.ids.uuid(),
+                created: now,
+                attribute_definitions,
+                key_schema: to_schema(&input.key_schema),
+                billing_mode: if pay_per_request { BillingMode::PAY_PER_REQUEST } else { BillingMode::PROVISIONED },
+                pay_per_request_since: pay_per_request.then_some(now),
+                throughput,
+                lsis,
+                gsis,
+                stream,
+                table_class: input.table_class.clone(),
+                table_class_updated: None,
+                deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+                tags,
+                sse: input.sse_specification.as_ref().and_then(|s| sse_meta(s, ns, &self.ids)),
+                on_demand_throughput: input.on_demand_throughput.clone(),
+            };
+            let json = serde_json::to_string(&meta).map_err(|e| Error::Internal(e.to_string()))?;
+            catalog.insert(key.as_str(), json.as_str())?;
+            txn.open_table(STATS)?.insert(key.as_str(), (0, 0))?;
+            let name = items_table_name(table_num);
+            txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
+            Ok(meta)
+        })?;
+        // AWS answers CREATING and the table turns ACTIVE shortly after; here creation is
+        // synchronous, so the table is usable at once and later describes say ACTIVE.
+        Ok(TableDescriptionOutput { table_description: meta.describe("CREATING", 0, 0) })
+    }
+
+    /// Loads a table's metadata, or AWS's not-found error for `name`.
+    pub(crate) fn table_meta(&self, ns: &Namespace, name: &str) -> Result<Option<TableMeta>> {
+        self.read(|txn| {
+            let catalog = txn.open_table(CATALOG)?;
+            Engine::load_meta(&catalog, &ns.table_key(name))
+        })
+    }
+
+    fn stats(&self, key: &str) -> Result<(u64, u64)> {
+        self.read(|txn| Ok(txn.open_table(STATS)?.get(key)?.map(|v| v.value()).unwrap_or((0, 0))))
+    }
+
+    /// DescribeTable.
+    pub fn describe_table(&self, ns: &Namespace, input: TableNameInput) -> Result<DescribeTableOutput> {
+        let meta = self.table_meta(ns, &input.table_name)?.ok_or_else(|| table_not_found(&input.table_name))?;
+        let (count, size) = self.stats(&ns.table_key(&input.table_name))?;
+        Ok(DescribeTableOutput { table: meta.describe("ACTIVE", count, size) })
+    }
+
+    /// ListTables: names in this namespace in ascending order, at most `Limit` (default 100).
+    pub fn list_tables(&self, ns: &Namespace, input: ListTablesInput) -> Result<ListTablesOutput> {
+        let limit = usize::try_from(input.limit.unwrap_or(100).clamp(1, 100)).unwrap_or(100);
+        let prefix = ns.prefix();
+        let start = match &input.exclusive_start_table_name {
+            Some(s) => format!("{prefix}{s}"),
+            None => prefix.clone(),
+        };
+        let mut names = Vec::new();
+        let mut more = false;
+        self.read(|txn| {
+            let catalog = txn.open_table(CATALOG)?;
+            for entry in catalog.range(start.as_str()..)? {
+                let (k, _) = entry?;
+                let Some(name) = k.value().strip_prefix(prefix.as_str()) else { break };
+                if input.exclusive_start_table_name.as_deref() == Some(name) {
+                    continue;
+                }
+                if names.len() == limit {
+                    more = true;
+                    break;
+                }
+                names.push(name.to_string());
+            }
+            Ok(())
+        })?;
+        let last = if more { names.last().cloned() } else { None };
+        Ok(ListTablesOutput { table_names: names, last_evaluated_table_name: last })
+    }
+
+    /// DeleteTable.
+    pub fn delete_table(&self, ns: &Namespace, input: TableNameInput) -> Result<TableDescriptionOutput> {
+        let key = ns.table_key(&input.table_name);
+        let (meta, stats) = self.write(|txn| {
+            let mut catalog = txn.open_table(CATALOG)?;
+            let meta = Engine::load_meta(&catalog, &key)?.ok_or_else(|| table_not_found(&input.table_name))?;
+            if meta.deletion_protection {
+                return Err(Error::validation(
+                    "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
+                ));
+            }
+            catalog.remove(key.as_str())?;
+            let stats = txn.open_table(STATS)?.remove(key.as_str())?.map(|v| v.value()).unwrap_or((0, 0));
+            let name = items_table_name(meta.table_num);
+            txn.delete_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
+            Ok((meta, stats))
+        })?;
+        let mut desc = meta.describe("DELETING", stats.0, stats.1);
+        desc.global_secondary_indexes.iter_mut().flatten().for_each(|g| g.index_status = Some("DELETING".into()));
+        Ok(TableDescriptionOutput { table_description: desc })
+    }
+
+    /// UpdateTable: billing mode, throughput, streams, deletion protection, table class, SSE.
+    pub fn update_table(&self, ns: &Namespace, input: UpdateTableInput) -> Result<TableDescriptionOutput> {
+        if let Some(pt) = &input.provisioned_throughput {
+            check_capacity_bounds(pt)?;
+        }
+        let nothing = input.provisioned_throughput.is_none()
+            && input.billing_mode.is_none()
+            && input.stream_specification.is_none()
+            && input.global_secondary_index_updates.as_ref().is_none_or(Vec::is_empty)
+            && input.sse_specification.is_none()
+            && input.replica_updates.as_ref().is_none_or(Vec::is_empty)
+            && input.table_class.is_none()
+            && input.deletion_protection_enabled.is_none()
+            && input.on_demand_throughput.is_none()
+            && input.warm_throughput.is_none()
+            && input.multi_region_consistency.is_none()
+            && input.global_table_witness_updates.as_ref().is_none_or(Vec::is_empty);
+        if nothing {
+            return Err(Error::validation(
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+            ));
+        }
+        let key = ns.table_key(&input.table_name);
+        let now = self.clock.now();
+        let (meta, stats) = self.write(|txn| {
+            let mut catalog = txn.open_table(CATALOG)?;
+            let mut meta = Engine::load_meta(&catalog, &key)?.ok_or_else(|| table_not_found(&input.table_name))?;
+            if input.global_secondary_index_updates.as_ref().is_some_and(|v| !v.is_empty()) {
+                return Err(Error::validation(
+                    "GlobalSecondaryIndexUpdates are not supported yet by ddb-harness",
+                ));
+            }
+            let target_mode = match input.billing_mode.as_deref() {
+                Some("PAY_PER_REQUEST") => BillingMode::PAY_PER_REQUEST,
+                Some(_) => BillingMode::PROVISIONED,
+                None => meta.billing_mode,
+            };
+            match (target_mode, &input.provisioned_throughput) {
+                (BillingMode::PAY_PER_REQUEST, Some(_)) => {
+                    return Err(Error::invalid_parameter(
+                        "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+                    ));
+                }
+                (BillingMode::PROVISIONED, None) if meta.billing_mode == BillingMode::PAY_PER_REQUEST => {
+                    return Err(Error::invalid_parameter(
+                        "ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
+                    ));
+                }
+                _ => {}
+            }
+            if input.provisioned_throughput.is_some() && input.stream_specification.is_some() {
+                return Err(Error::invalid_parameter(
+                    "You cannot modify stream status while updating table IOPS",
+                ));
+            }
+            if let Some(pt) = &input.provisioned_throughput {
+                let read = pt.read_capacity_units.unwrap_or(meta.throughput.read);
+                let write = pt.write_capacity_units.unwrap_or(meta.throughput.write);
+                if meta.billing_mode == BillingMode::PROVISIONED
+                    && read == meta.throughput.read
+                    && write == meta.throughput.write
+                {
+                    return Err(Error::validation(format!(
+                        "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {}. Requested ReadCapacityUnits: {read}. Current WriteCapacityUnits provisioned for the table: {}. Requested WriteCapacityUnits: {write}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+                        meta.throughput.read, meta.throughput.write
+                    )));
+                }
+                let t = &mut meta.throughput;
+                if read > t.read || write > t.write {
+                    t.last_increase = Some(now);
+                }
+                if read < t.read || write < t.write {
+                    t.last_decrease = Some(now);
+                    t.decreases_today += 1;
+                }
+                t.read = read;
+                t.write = write;
+            }
+            if target_mode != meta.billing_mode {
+                meta.billing_mode = target_mode;
+                if target_mode == BillingMode::PAY_PER_REQUEST {
+                    meta.pay_per_request_since = Some(now);
+                    meta.throughput.read = 0;
+                    meta.throughput.write = 0;
+                }
+            }
+            if let Some(spec) = &input.stream_specification {
+                let enabled_now = meta.stream.as_ref().is_some_and(|s| s.enabled);
+                match spec.stream_enabled {
+                    Some(true) => {
+                        if enabled_now {
+                            return Err(Error::validation(format!(
+                                "Table already has an enabled stream: TableName: {}",
+                                meta.name
+                            )));
+                        }
+                        meta.stream = stream_meta(spec, now.0)?;
+                    }
+                    Some(false) => {
+                        if spec.stream_view_type.is_some() {
+                            stream_meta(spec, now.0)?;
+                        }
+                        if !enabled_now {
+                            return Err(Error::validation(format!(
+                                "Table already has no enabled stream: TableName: {}",
+                                meta.name
+                            )));
+                        }
+                        if let Some(s) = meta.stream.as_mut() {
+                            s.enabled = false;
+                        }
+                    }
+                    None => {
+                        return Err(Error::invalid_parameter(
+                            "StreamEnabled is required when StreamSpecification is specified",
+                        ));
+                    }
+                }
+            }
+            if let Some(dp) = input.deletion_protection_enabled {
+                meta.deletion_protection = dp;
+            }
+            if let Some(class) = &input.table_class {
+                if meta.table_class.as_deref().unwrap_or("STANDARD") != class {
+                    meta.table_class = Some(class.clone());
+                    meta.table_class_updated = Some(now);
+                }
+            }
+            if let Some(sse) = &input.sse_specification {
+                meta.sse = sse_meta(sse, ns, &self.ids);
+            }
+            if let Some(odt) = &input.on_demand_throughput {
+                meta.on_demand_throughput = Some(odt.clone());
+            }
+            let json = serde_json::to_string(&meta).map_err(|e| Error::Internal(e.to_string()))?;
+            catalog.insert(key.as_str(), json.as_str())?;
+            let stats = txn.open_table(STATS)?.get(key.as_str())?.map(|v| v.value()).unwrap_or((0, 0));
+            Ok((meta, stats))
+        })?;
+        Ok(TableDescriptionOutput { table_description: meta.describe("ACTIVE", stats.0, stats.1) })
+    }
+}

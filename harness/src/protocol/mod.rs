@@ -1,0 +1,289 @@
+//! The DynamoDB JSON 1.0 protocol: from an HTTP request to an engine call and back.
+//!
+//! [`Router::handle`] is the single entry point used by the TCP server and, later, by the
+//! in-process client. It is synchronous and never panics on input: every failure becomes an
+//! AWS-shaped error response, produced in one place ([`error_response`]).
+
+mod auth;
+pub mod validate;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ddb_engine::{Engine, Error as EngineError, Namespace};
+use hyper::http::{self, HeaderValue, Method, Request, Response, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use auth::Credentials;
+use validate::{ServiceModel, Violation};
+
+/// The largest request body accepted (DynamoDB's own cap is 16 MB for batch requests).
+pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// The AWS JSON protocol target prefix of DynamoDB.
+pub const DYNAMODB_PREFIX: &str = "DynamoDB_20120810.";
+/// The AWS JSON protocol target prefix of DynamoDB Streams.
+pub const STREAMS_PREFIX: &str = "DynamoDBStreams_20120810.";
+
+/// An AWS error as it goes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireError {
+    /// HTTP status.
+    pub status: u16,
+    /// Full `__type`, e.g. `com.amazon.coral.validate#ValidationException`.
+    pub type_: String,
+    /// Message; `None` for errors AWS sends without one.
+    pub message: Option<String>,
+    /// `message` or `Message`: AWS uses both, depending on the error.
+    pub message_key: &'static str,
+    /// Extra JSON members (e.g. `Item` of a conditional check failure).
+    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl WireError {
+    fn coral(name: &str, message: Option<String>) -> Self {
+        WireError {
+            status: 400,
+            type_: format!("com.amazon.coral.service#{name}"),
+            message,
+            message_key: "Message",
+            extra: None,
+        }
+    }
+
+    fn coral_lower(name: &str, message: &str) -> Self {
+        WireError { message_key: "message", ..WireError::coral(name, Some(message.to_string())) }
+    }
+
+    fn unknown_operation() -> Self {
+        WireError::coral("UnknownOperationException", None)
+    }
+}
+
+impl From<EngineError> for WireError {
+    fn from(e: EngineError) -> Self {
+        let name = e.aws_type();
+        let (status, namespace, key) = match &e {
+            EngineError::Validation(_) => (400, "com.amazon.coral.validate", "message"),
+            EngineError::Serialization(_) => (400, "com.amazon.coral.service", "Message"),
+            EngineError::Internal(_) => (500, "com.amazonaws.dynamodb.v20120810", "message"),
+            _ => (400, "com.amazonaws.dynamodb.v20120810", "message"),
+        };
+        let extra = match &e {
+            EngineError::ConditionalCheckFailed { item: Some(item), .. } => {
+                let mut m = serde_json::Map::new();
+                if let Ok(v) = serde_json::to_value(item) {
+                    m.insert("Item".into(), v);
+                }
+                Some(m)
+            }
+            _ => None,
+        };
+        WireError {
+            status,
+            type_: format!("{namespace}#{name}"),
+            message: Some(e.to_string()),
+            message_key: key,
+            extra,
+        }
+    }
+}
+
+impl From<Violation> for WireError {
+    fn from(v: Violation) -> Self {
+        match v {
+            Violation::Serialization(m) => WireError::coral("SerializationException", Some(m)),
+            Violation::Validation(m) => WireError::from(EngineError::Validation(m)),
+        }
+    }
+}
+
+/// Routes DynamoDB and DynamoDB Streams requests to an engine.
+#[derive(Debug, Clone)]
+pub struct Router {
+    engine: Arc<Engine>,
+    max_body: usize,
+}
+
+impl Router {
+    /// A router over `engine`.
+    pub fn new(engine: Arc<Engine>) -> Self {
+        Router { engine, max_body: DEFAULT_MAX_BODY }
+    }
+
+    /// The engine behind this router.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// The body size cap in bytes.
+    pub fn max_body(&self) -> usize {
+        self.max_body
+    }
+
+    /// Sets the body size cap in bytes.
+    pub fn with_max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Answers one HTTP request. Never panics on input.
+    pub fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
+        let request_id = request_id(&self.engine);
+        let mut resp = match self.route(&req) {
+            Ok(resp) => resp,
+            Err(e) => error_response(&e),
+        };
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            resp.headers_mut().insert("x-amzn-requestid", v);
+        }
+        let crc = crc32fast::hash(resp.body());
+        if let Ok(v) = HeaderValue::from_str(&crc.to_string()) {
+            resp.headers_mut().insert("x-amz-crc32", v);
+        }
+        resp
+    }
+
+    fn route(&self, req: &Request<Bytes>) -> Result<Response<Bytes>, WireError> {
+        if req.method() == Method::GET {
+            // AWS's regional endpoints answer a plain GET with a health line.
+            return Ok(plain(StatusCode::OK, "healthy: dynamodb.us-east-1.amazonaws.com "));
+        }
+        if req.method() != Method::POST {
+            return Ok(plain(StatusCode::NOT_FOUND, "<UnknownOperationException/>\n"));
+        }
+        let content_type = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        let json_ct = match content_type.as_deref() {
+            Some("application/x-amz-json-1.0") => "application/x-amz-json-1.0",
+            Some("application/json") => "application/json",
+            _ => return Ok(plain(StatusCode::NOT_FOUND, "<UnknownOperationException/>\n")),
+        };
+        let mut resp = self.route_json(req)?;
+        resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(json_ct));
+        Ok(resp)
+    }
+
+    fn route_json(&self, req: &Request<Bytes>) -> Result<Response<Bytes>, WireError> {
+        if req.body().len() > self.max_body {
+            return Err(WireError {
+                status: 413,
+                ..WireError::coral(
+                    "SerializationException",
+                    Some(format!("Request body exceeds the limit of {} bytes", self.max_body)),
+                )
+            });
+        }
+        let body: serde_json::Value = if req.body().is_empty() {
+            serde_json::Value::Object(serde_json::Map::new())
+        } else {
+            parse_json(req.body()).ok_or_else(|| WireError::coral("SerializationException", None))?
+        };
+        let target = req
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(WireError::unknown_operation)?;
+        let (model, op, streams) = if let Some(op) = target.strip_prefix(DYNAMODB_PREFIX) {
+            (ServiceModel::dynamodb(), op, false)
+        } else if let Some(op) = target.strip_prefix(STREAMS_PREFIX) {
+            (ServiceModel::streams(), op, true)
+        } else {
+            return Err(WireError::unknown_operation());
+        };
+        if !model.has_operation(op) {
+            return Err(WireError::unknown_operation());
+        }
+        let creds = auth::check(req)?;
+        if !body.is_object() {
+            return Err(WireError::coral("SerializationException", Some("Unexpected field type".into())));
+        }
+        model.validate(op, &body)?;
+        let ns = Namespace::new(creds.account_id(), creds.region.clone());
+        let out = if streams { self.call_streams(op, &ns, body)? } else { self.call(op, &ns, body)? };
+        Ok(Response::builder()
+            .status(StatusCode::OK)
+            .body(Bytes::from(out))
+            .unwrap_or_else(|_| Response::new(Bytes::new())))
+    }
+
+    fn call(&self, op: &str, ns: &Namespace, body: serde_json::Value) -> Result<Vec<u8>, WireError> {
+        let e = &*self.engine;
+        match op {
+            "CreateTable" => run(body, |i| e.create_table(ns, i)),
+            "DescribeTable" => run(body, |i| e.describe_table(ns, i)),
+            "ListTables" => run(body, |i| e.list_tables(ns, i)),
+            "DeleteTable" => run(body, |i| e.delete_table(ns, i)),
+            "UpdateTable" => run(body, |i| e.update_table(ns, i)),
+            "PutItem" => run(body, |i| e.put_item(ns, i)),
+            "GetItem" => run(body, |i| e.get_item(ns, i)),
+            "DeleteItem" => run(body, |i| e.delete_item(ns, i)),
+            "UpdateItem" => run(body, |i| e.update_item(ns, i)),
+            _ => Err(WireError::unknown_operation()),
+        }
+    }
+
+    fn call_streams(&self, _op: &str, _ns: &Namespace, _body: serde_json::Value) -> Result<Vec<u8>, WireError> {
+        Err(WireError::unknown_operation())
+    }
+}
+
+/// Parses a JSON body; `None` when it is not JSON (or nests deeper than serde_json allows).
+fn parse_json(body: &[u8]) -> Option<serde_json::Value> {
+    serde_json::from_slice(body).ok()
+}
+
+/// Decodes the typed input, runs the operation and encodes its output.
+fn run<I: DeserializeOwned, O: Serialize>(
+    body: serde_json::Value,
+    op: impl FnOnce(I) -> Result<O, EngineError>,
+) -> Result<Vec<u8>, WireError> {
+    // The model check has already caught wrong JSON types, so a failure here is a value
+    // rule (bad number, empty set, …) and AWS reports those as ValidationException.
+    let input: I = serde_json::from_value(body).map_err(|e| WireError::from(EngineError::Validation(e.to_string())))?;
+    let out = op(input)?;
+    serde_json::to_vec(&out).map_err(|e| WireError::from(EngineError::Internal(e.to_string())))
+}
+
+fn plain(status: StatusCode, body: &'static str) -> Response<Bytes> {
+    let mut r = Response::new(Bytes::from_static(body.as_bytes()));
+    *r.status_mut() = status;
+    r
+}
+
+/// The one place where an AWS error becomes an HTTP response.
+pub fn error_response(e: &WireError) -> Response<Bytes> {
+    let mut body = serde_json::Map::new();
+    body.insert("__type".into(), serde_json::Value::String(e.type_.clone()));
+    if let Some(m) = &e.message {
+        body.insert(e.message_key.into(), serde_json::Value::String(m.clone()));
+    }
+    if let Some(extra) = &e.extra {
+        body.extend(extra.clone());
+    }
+    let bytes = serde_json::to_vec(&serde_json::Value::Object(body)).unwrap_or_default();
+    let mut r = Response::new(Bytes::from(bytes));
+    *r.status_mut() = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    r.headers_mut()
+        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+    r
+}
+
+/// A 52-character request id in AWS's alphabet.
+fn request_id(engine: &Engine) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut s = String::with_capacity(52);
+    let mut bits = 0u64;
+    for i in 0..52 {
+        if i % 10 == 0 {
+            bits = engine.ids().next_u64();
+        }
+        s.push(ALPHABET[(bits % 36) as usize] as char);
+        bits /= 36;
+    }
+    s
+}
