@@ -238,7 +238,9 @@ impl Parser<'_> {
             'r' => 0x0D,
             'f' => 0x0C,
             'w' => {
-                class.ranges.extend([(0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)]);
+                class
+                    .ranges
+                    .extend([(0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)]);
                 return Some(None);
             }
             'd' => {
@@ -266,7 +268,9 @@ impl Parser<'_> {
                     // java.util.regex POSIX class (US-ASCII): [\p{Graph}\x20]
                     "Print" => class.ranges.push((0x20, 0x7E)),
                     "Graph" => class.ranges.push((0x21, 0x7E)),
-                    "Alnum" => class.ranges.extend([(0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A)]),
+                    "Alnum" => class
+                        .ranges
+                        .extend([(0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A)]),
                     _ => return None,
                 }
                 return Some(None);

@@ -145,7 +145,10 @@ impl Violation {
     pub fn to_body(&self) -> Value {
         let mut body = Map::new();
         body.insert("__type".into(), Value::String(self.error_type().into()));
-        body.insert(self.message_key().into(), Value::String(self.message().into()));
+        body.insert(
+            self.message_key().into(),
+            Value::String(self.message().into()),
+        );
         Value::Object(body)
     }
 }
@@ -160,7 +163,10 @@ impl std::error::Error for Violation {}
 
 #[derive(Debug)]
 enum Kind {
-    Structure { members: Vec<Member>, order: Vec<usize> },
+    Structure {
+        members: Vec<Member>,
+        order: Vec<usize>,
+    },
     List(usize),
     Map(usize, usize),
     String,
@@ -259,7 +265,9 @@ impl ServiceModel {
             .map(|(i, k)| (k.as_str(), i))
             .collect();
         let lookup = |name: Option<&Value>| -> Result<usize, String> {
-            let name = name.and_then(Value::as_str).ok_or("missing shape reference")?;
+            let name = name
+                .and_then(Value::as_str)
+                .ok_or("missing shape reference")?;
             index
                 .get(name)
                 .copied()
@@ -453,11 +461,11 @@ impl ServiceModel {
                 }
                 .to_owned()),
             },
-            Kind::String => scalar_type_error(v, "String", true).map_or(Ok(()), Err),
+            Kind::String => scalar_type_error(v, "String").map_or(Ok(()), Err),
             Kind::Boolean => match v {
                 Value::Bool(_) => Ok(()),
                 Value::String(_) => Err("Unexpected token received from parser".to_owned()),
-                _ => scalar_type_error(v, "Boolean", true).map_or(Ok(()), Err),
+                _ => scalar_type_error(v, "Boolean").map_or(Ok(()), Err),
             },
             Kind::Integer => number_type_error(v, "Integer").map_or(Ok(()), Err),
             Kind::Long => number_type_error(v, "Long").map_or(Ok(()), Err),
@@ -560,7 +568,8 @@ impl ServiceModel {
                 self.check_struct(shape, obj, path, errors)
             }
             (Kind::List(member), Value::Array(items)) => {
-                let member_constrained = self.shape(*member).is_some_and(Shape::has_own_constraints);
+                let member_constrained =
+                    self.shape(*member).is_some_and(Shape::has_own_constraints);
                 if member_constrained
                     && items
                         .iter()
@@ -580,16 +589,23 @@ impl ServiceModel {
                         return;
                     }
                     if !item.is_null() {
-                        self.check_children(*member, item, &format!("{path}.{}.member", i + 1), errors);
+                        self.check_children(
+                            *member,
+                            item,
+                            &format!("{path}.{}.member", i + 1),
+                            errors,
+                        );
                     }
                 }
             }
             (Kind::Map(key, value), Value::Object(obj)) => {
                 let key_constrained = self.shape(*key).is_some_and(Shape::has_own_constraints);
                 if key_constrained
-                    && obj
-                        .keys()
-                        .any(|k| !self.own_violations(*key, &Value::String(k.clone())).is_empty())
+                    && obj.keys().any(|k| {
+                        !self
+                            .own_violations(*key, &Value::String(k.clone()))
+                            .is_empty()
+                    })
                 {
                     push(
                         errors,
@@ -726,7 +742,9 @@ impl ServiceModel {
             ));
         }
         if let Some((src, Some(_))) = &s.pattern {
-            parts.push(format!("Member must satisfy regular expression pattern: {src}"));
+            parts.push(format!(
+                "Member must satisfy regular expression pattern: {src}"
+            ));
         }
         if let Some(values) = &s.enum_values {
             parts.push(format!(
@@ -779,7 +797,12 @@ impl ServiceModel {
                                 out.push_str(", ");
                             }
                             first = false;
-                            let _ = write!(out, "{}: {}", m.wire, self.display(m.shape, val, depth + 1));
+                            let _ = write!(
+                                out,
+                                "{}: {}",
+                                m.wire,
+                                self.display(m.shape, val, depth + 1)
+                            );
                         }
                     }
                     out.push('}');
@@ -812,15 +835,19 @@ fn push(errors: &mut Vec<String>, e: String) {
 }
 
 /// Type error for a value expected to be a string (or a Boolean when `target` is "Boolean").
-fn scalar_type_error(v: &Value, target: &str, _string_like: bool) -> Option<String> {
+fn scalar_type_error(v: &Value, target: &str) -> Option<String> {
     match v {
         Value::String(_) if target == "String" => None,
         Value::Bool(_) if target == "Boolean" => None,
         Value::Bool(true) => Some(format!("TRUE_VALUE cannot be converted to {target}")),
         Value::Bool(false) => Some(format!("FALSE_VALUE cannot be converted to {target}")),
-        Value::Number(n) if n.is_f64() => Some(format!("DECIMAL_VALUE cannot be converted to {target}")),
+        Value::Number(n) if n.is_f64() => {
+            Some(format!("DECIMAL_VALUE cannot be converted to {target}"))
+        }
         Value::Number(_) => Some(format!("NUMBER_VALUE cannot be converted to {target}")),
-        Value::Array(_) => Some(format!("Unrecognized collection type class java.lang.{target}")),
+        Value::Array(_) => Some(format!(
+            "Unrecognized collection type class java.lang.{target}"
+        )),
         Value::Object(_) => Some(START_OF_MAP.to_owned()),
         Value::String(_) => Some(format!("STRING_VALUE cannot be converted to {target}")),
         Value::Null => None,
@@ -829,13 +856,19 @@ fn scalar_type_error(v: &Value, target: &str, _string_like: bool) -> Option<Stri
 
 /// Type error for a value expected to be a number of Java class `target`.
 fn number_type_error(v: &Value, target: &str) -> Option<String> {
-    let class = if target == "Date" { "java.util" } else { "java.lang" };
+    let class = if target == "Date" {
+        "java.util"
+    } else {
+        "java.lang"
+    };
     match v {
         Value::Number(_) | Value::Null => None,
         Value::String(_) => Some(format!("STRING_VALUE cannot be converted to {target}")),
         Value::Bool(true) => Some(format!("TRUE_VALUE cannot be converted to {target}")),
         Value::Bool(false) => Some(format!("FALSE_VALUE cannot be converted to {target}")),
-        Value::Array(_) => Some(format!("Unrecognized collection type class {class}.{target}")),
+        Value::Array(_) => Some(format!(
+            "Unrecognized collection type class {class}.{target}"
+        )),
         Value::Object(_) => Some(START_OF_MAP.to_owned()),
     }
 }
@@ -854,13 +887,18 @@ fn base64_value(c: u8) -> Option<u8> {
 /// Coral's base64 checks for blob members.
 fn check_base64(text: &str) -> Result<(), String> {
     let len = text.chars().count();
-    if len % 4 != 0 {
+    if !len.is_multiple_of(4) {
         return Err(format!(
             "Base64 encoded length is expected a multiple of 4 bytes but found: {len}"
         ));
     }
     let bytes = text.as_bytes();
-    let pad = bytes.iter().rev().take(2).take_while(|&&b| b == b'=').count();
+    let pad = bytes
+        .iter()
+        .rev()
+        .take(2)
+        .take_while(|&&b| b == b'=')
+        .count();
     let body = bytes.get(..bytes.len() - pad).unwrap_or_default();
     // Any other character outside the alphabet (including '=' before the padding) is reported
     // with the same message (the exact AWS text for those cases is not in the data).
@@ -883,7 +921,12 @@ fn check_base64(text: &str) -> Result<(), String> {
 
 /// Decoded length of a (valid) base64 string.
 fn base64_decoded_len(text: &str) -> usize {
-    let pad = text.bytes().rev().take(2).take_while(|&b| b == b'=').count();
+    let pad = text
+        .bytes()
+        .rev()
+        .take(2)
+        .take_while(|&b| b == b'=')
+        .count();
     (text.len() / 4) * 3 - pad.min(text.len() / 4 * 3)
 }
 
