@@ -5,6 +5,7 @@
 //! AWS-shaped error response, produced in one place ([`error_response`]).
 
 mod auth;
+pub mod pattern;
 pub mod validate;
 
 use std::sync::Arc;
