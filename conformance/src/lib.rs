@@ -1,1 +1,11 @@
-//! placeholder
+//! ddb-conformance: checks the emulator against what real DynamoDB does.
+//!
+//! The first source is the dynalite test suite's expectations (`data/dynalite/`), which its
+//! author validated against live DynamoDB: 6,407 requests with the error type and message AWS
+//! returns. [`dynalite`] replays them through the harness [`Router`](ddb_harness::Router) and
+//! reports, per operation and kind, how many the emulator meets.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod dynalite;
+pub mod wire;

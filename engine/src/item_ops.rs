@@ -45,6 +45,7 @@ pub struct Capacity {
 #[allow(missing_docs)]
 pub struct ExpressionParams {
     pub expression_attribute_names: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "crate::value::deserialize_expression_values")]
     pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
 }
 

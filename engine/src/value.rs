@@ -276,14 +276,33 @@ impl<'de> Visitor<'de> for AvVisitor {
                 }
             }
         }
-        if count > 1 {
-            return Err(de::Error::custom(MANY_TYPES));
-        }
+        // A member's own error (a bad number, an empty set) outranks "more than one
+        // datatype", as AWS reports `{"S":"a","N":"b"}` as a bad number.
         if let Some(e) = pending {
             return Err(de::Error::custom(e));
         }
+        if count > 1 {
+            return Err(de::Error::custom(MANY_TYPES));
+        }
         found.ok_or_else(|| de::Error::custom(EMPTY_VALUE))
     }
+}
+
+/// Deserializes `ExpressionAttributeValues`, wrapping a bad value's message the way AWS does:
+/// `ExpressionAttributeValues contains invalid value: <reason> for key :v`.
+pub fn deserialize_expression_values<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<BTreeMap<String, AttributeValue>>, D::Error> {
+    let raw: Option<BTreeMap<String, serde_json::Value>> = Option::deserialize(deserializer)?;
+    let Some(raw) = raw else { return Ok(None) };
+    let mut out = BTreeMap::new();
+    for (k, v) in raw {
+        let value = AttributeValue::deserialize(v).map_err(|e| {
+            de::Error::custom(format!("ExpressionAttributeValues contains invalid value: {e} for key {k}"))
+        })?;
+        out.insert(k, value);
+    }
+    Ok(Some(out))
 }
 
 fn has_duplicates<T: PartialEq>(v: &[T]) -> bool {

@@ -11,5 +11,6 @@ pub mod protocol;
 pub mod server;
 
 pub use ddb_engine as engine;
+pub use hyper::http;
 pub use protocol::Router;
 pub use server::{ServerHandle, bind};
