@@ -164,7 +164,10 @@ pub struct OnDemandThroughput {
 impl TableMeta {
     /// The table's ARN.
     pub fn arn(&self) -> String {
-        format!("arn:aws:dynamodb:{}:{}:table/{}", self.region, self.account, self.name)
+        format!(
+            "arn:aws:dynamodb:{}:{}:table/{}",
+            self.region, self.account, self.name
+        )
     }
 
     /// The resolved primary key.
@@ -174,7 +177,9 @@ impl TableMeta {
 
     /// The current stream's ARN, if a stream was ever enabled.
     pub fn stream_arn(&self) -> Option<String> {
-        self.stream.as_ref().map(|s| format!("{}/stream/{}", self.arn(), s.label))
+        self.stream
+            .as_ref()
+            .map(|s| format!("{}/stream/{}", self.arn(), s.label))
     }
 
     /// Builds AWS's `TableDescription` for this table.
@@ -236,12 +241,14 @@ impl TableMeta {
                         .pay_per_request_since
                         .map(Timestamp::as_epoch_seconds),
                 }),
-                BillingMode::PROVISIONED => self.pay_per_request_since.map(|_| BillingModeSummary {
-                    billing_mode: "PROVISIONED".into(),
-                    last_update_to_pay_per_request_date_time: self
-                        .pay_per_request_since
-                        .map(Timestamp::as_epoch_seconds),
-                }),
+                BillingMode::PROVISIONED => {
+                    self.pay_per_request_since.map(|_| BillingModeSummary {
+                        billing_mode: "PROVISIONED".into(),
+                        last_update_to_pay_per_request_date_time: self
+                            .pay_per_request_since
+                            .map(Timestamp::as_epoch_seconds),
+                    })
+                }
             },
             local_secondary_indexes: (!lsis.is_empty()).then_some(lsis),
             global_secondary_indexes: (!gsis.is_empty()).then_some(gsis),

@@ -141,7 +141,9 @@ impl<'a> Reader<'a> {
         let mut v: usize = 0;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
-            v |= usize::from(b & 0x7f).checked_shl(shift).ok_or_else(corrupt)?;
+            v |= usize::from(b & 0x7f)
+                .checked_shl(shift)
+                .ok_or_else(corrupt)?;
             if b & 0x80 == 0 {
                 return Ok(v);
             }
@@ -249,7 +251,8 @@ mod tests {
 
     #[test]
     fn truncated_bytes_are_an_error_not_a_panic() {
-        let item: Item = serde_json::from_str(r#"{"a":{"S":"xyz"},"l":{"L":[{"N":"1"}]}}"#).unwrap();
+        let item: Item =
+            serde_json::from_str(r#"{"a":{"S":"xyz"},"l":{"L":[{"N":"1"}]}}"#).unwrap();
         let bytes = encode_item(&item);
         for cut in 0..bytes.len() {
             assert!(decode_item(&bytes[..cut]).is_err());

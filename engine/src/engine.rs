@@ -37,7 +37,10 @@ pub struct Namespace {
 impl Namespace {
     /// A namespace for `account` in `region`.
     pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
-        Namespace { account: account.into(), region: region.into() }
+        Namespace {
+            account: account.into(),
+            region: region.into(),
+        }
     }
 
     /// The catalog key of a table in this namespace.
@@ -71,7 +74,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("clock", &self.clock).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
     }
 }
 
@@ -125,7 +130,10 @@ impl EngineBuilder {
         let engine = Engine {
             db,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-            ids: self.seed.map(IdSource::seeded).unwrap_or_else(IdSource::random),
+            ids: self
+                .seed
+                .map(IdSource::seeded)
+                .unwrap_or_else(IdSource::random),
         };
         engine.init()?;
         Ok(engine)
@@ -205,7 +213,10 @@ impl Engine {
     }
 
     /// Runs `f` in a write transaction and commits it when `f` succeeds.
-    pub(crate) fn write<R>(&self, f: impl FnOnce(&redb::WriteTransaction) -> Result<R>) -> Result<R> {
+    pub(crate) fn write<R>(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<R>,
+    ) -> Result<R> {
         let txn = self.db.begin_write()?;
         match f(&txn) {
             Ok(r) => {

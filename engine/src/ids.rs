@@ -11,7 +11,9 @@ pub struct IdSource {
 impl IdSource {
     /// A generator starting from `seed`.
     pub fn seeded(seed: u64) -> Self {
-        IdSource { state: Mutex::new(seed) }
+        IdSource {
+            state: Mutex::new(seed),
+        }
     }
 
     /// A generator seeded from the wall clock and process id.

@@ -45,7 +45,10 @@ pub struct Capacity {
 #[allow(missing_docs)]
 pub struct ExpressionParams {
     pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    #[serde(default, deserialize_with = "crate::value::deserialize_expression_values")]
+    #[serde(
+        default,
+        deserialize_with = "crate::value::deserialize_expression_values"
+    )]
     pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
 }
 
@@ -150,7 +153,11 @@ fn check_expression_params(
     params: &ExpressionParams,
 ) -> Result<()> {
     let legacy_used: Vec<&str> = legacy.iter().filter(|(_, u)| *u).map(|(n, _)| *n).collect();
-    let expr_used: Vec<&str> = expressions.iter().filter(|(_, u)| *u).map(|(n, _)| *n).collect();
+    let expr_used: Vec<&str> = expressions
+        .iter()
+        .filter(|(_, u)| *u)
+        .map(|(n, _)| *n)
+        .collect();
     if !legacy_used.is_empty() && !expr_used.is_empty() {
         return Err(Error::validation(format!(
             "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
@@ -166,10 +173,15 @@ fn check_expression_params(
     }
     if expr_used.is_empty() {
         if params.expression_attribute_names.is_some() {
-            return Err(Error::validation("ExpressionAttributeNames can only be specified when using expressions"));
+            return Err(Error::validation(
+                "ExpressionAttributeNames can only be specified when using expressions",
+            ));
         }
         if params.expression_attribute_values.is_some() {
-            let null = expressions.first().map(|(n, _)| *n).unwrap_or("ConditionExpression");
+            let null = expressions
+                .first()
+                .map(|(n, _)| *n)
+                .unwrap_or("ConditionExpression");
             return Err(Error::validation(format!(
                 "ExpressionAttributeValues can only be specified when using expressions: {null} is null"
             )));
@@ -179,18 +191,32 @@ fn check_expression_params(
 }
 
 fn check_names_values(params: &ExpressionParams) -> Result<()> {
-    if params.expression_attribute_names.as_ref().is_some_and(BTreeMap::is_empty) {
-        return Err(Error::validation("ExpressionAttributeNames must not be empty"));
+    if params
+        .expression_attribute_names
+        .as_ref()
+        .is_some_and(BTreeMap::is_empty)
+    {
+        return Err(Error::validation(
+            "ExpressionAttributeNames must not be empty",
+        ));
     }
-    if params.expression_attribute_values.as_ref().is_some_and(BTreeMap::is_empty) {
-        return Err(Error::validation("ExpressionAttributeValues must not be empty"));
+    if params
+        .expression_attribute_values
+        .as_ref()
+        .is_some_and(BTreeMap::is_empty)
+    {
+        return Err(Error::validation(
+            "ExpressionAttributeValues must not be empty",
+        ));
     }
     Ok(())
 }
 
 fn check_item_size(item: &Item) -> Result<()> {
     if item_size(item) > MAX_ITEM_SIZE {
-        return Err(Error::validation("Item size has exceeded the maximum allowed size"));
+        return Err(Error::validation(
+            "Item size has exceeded the maximum allowed size",
+        ));
     }
     Ok(())
 }
@@ -207,7 +233,11 @@ fn read_units(size: usize, consistent: bool) -> f64 {
 }
 
 fn consumed(table: &str, units: f64, mode: Option<&str>, write: bool) -> Option<ConsumedCapacity> {
-    let (r, w) = if write { (None, Some(units)) } else { (Some(units), None) };
+    let (r, w) = if write {
+        (None, Some(units))
+    } else {
+        (Some(units), None)
+    };
     match mode {
         Some("TOTAL") => Some(ConsumedCapacity {
             table_name: table.to_string(),
@@ -221,7 +251,11 @@ fn consumed(table: &str, units: f64, mode: Option<&str>, write: bool) -> Option<
             capacity_units: units,
             read_capacity_units: r,
             write_capacity_units: w,
-            table: Some(Capacity { capacity_units: units, read_capacity_units: r, write_capacity_units: w }),
+            table: Some(Capacity {
+                capacity_units: units,
+                read_capacity_units: r,
+                write_capacity_units: w,
+            }),
         }),
         _ => None,
     }
@@ -230,7 +264,11 @@ fn consumed(table: &str, units: f64, mode: Option<&str>, write: bool) -> Option<
 fn conditional_failed(old: Option<&Item>, on_failure: Option<&str>) -> Error {
     Error::ConditionalCheckFailed {
         message: "The conditional request failed".into(),
-        item: if on_failure == Some("ALL_OLD") { old.cloned() } else { None },
+        item: if on_failure == Some("ALL_OLD") {
+            old.cloned()
+        } else {
+            None
+        },
     }
 }
 
@@ -249,7 +287,11 @@ impl Engine {
         Engine::load_meta(&catalog, &ns.table_key(table))?.ok_or_else(Error::table_not_found)
     }
 
-    fn load_item(txn: &redb::WriteTransaction, meta: &TableMeta, key: &[u8]) -> Result<Option<Item>> {
+    fn load_item(
+        txn: &redb::WriteTransaction,
+        meta: &TableMeta,
+        key: &[u8],
+    ) -> Result<Option<Item>> {
         let name = items_table_name(meta.table_num);
         let t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
         let v = t.get(key)?;
@@ -269,7 +311,10 @@ impl Engine {
             }
         }
         let mut stats = txn.open_table(STATS)?;
-        let (mut count, mut size) = stats.get(slot.table_key.as_str())?.map(|v| v.value()).unwrap_or((0, 0));
+        let (mut count, mut size) = stats
+            .get(slot.table_key.as_str())?
+            .map(|v| v.value())
+            .unwrap_or((0, 0));
         if let Some(old) = &slot.old {
             count = count.saturating_sub(1);
             size = size.saturating_sub(item_size(old) as u64);
@@ -292,7 +337,9 @@ impl Engine {
         check_names_values(&input.params)?;
         let return_values = input.return_values.as_deref().unwrap_or("NONE");
         if !matches!(return_values, "NONE" | "ALL_OLD") {
-            return Err(Error::validation("ReturnValues can only be ALL_OLD or NONE"));
+            return Err(Error::validation(
+                "ReturnValues can only be ALL_OLD or NONE",
+            ));
         }
         check_item_size(&input.item)?;
         let exprs = expr::parse(
@@ -311,15 +358,33 @@ impl Engine {
             let meta = Engine::meta_in(txn, ns, &input.table_name)?;
             let key_bytes = meta.primary_key().encode_item_key(&input.item)?;
             let old = Engine::load_item(txn, &meta, &key_bytes)?;
-            check_condition(&exprs, old.as_ref(), input.return_values_on_condition_check_failure.as_deref())?;
-            let slot = ItemSlot { table_key: ns.table_key(&meta.name), meta, key_bytes, old };
+            check_condition(
+                &exprs,
+                old.as_ref(),
+                input.return_values_on_condition_check_failure.as_deref(),
+            )?;
+            let slot = ItemSlot {
+                table_key: ns.table_key(&meta.name),
+                meta,
+                key_bytes,
+                old,
+            };
             Engine::store(txn, &slot, Some(&input.item))?;
             Ok(slot.old)
         })?;
         let size = item_size(&input.item).max(old.as_ref().map(item_size).unwrap_or(0));
         Ok(WriteItemOutput {
-            attributes: if return_values == "ALL_OLD" { old } else { None },
-            consumed_capacity: consumed(&input.table_name, write_units(size), input.return_consumed_capacity.as_deref(), true),
+            attributes: if return_values == "ALL_OLD" {
+                old
+            } else {
+                None
+            },
+            consumed_capacity: consumed(
+                &input.table_name,
+                write_units(size),
+                input.return_consumed_capacity.as_deref(),
+                true,
+            ),
         })
     }
 
@@ -327,7 +392,10 @@ impl Engine {
     pub fn get_item(&self, ns: &Namespace, input: GetItemInput) -> Result<GetItemOutput> {
         check_expression_params(
             &[("AttributesToGet", false)],
-            &[("ProjectionExpression", input.projection_expression.is_some())],
+            &[(
+                "ProjectionExpression",
+                input.projection_expression.is_some(),
+            )],
             &input.params,
         )?;
         if input.attributes_to_get.is_some() && input.projection_expression.is_some() {
@@ -340,7 +408,9 @@ impl Engine {
             let mut seen = std::collections::BTreeSet::new();
             for a in attrs {
                 if !seen.insert(a) {
-                    return Err(Error::invalid_parameter(format!("Duplicate value in attribute name: {a}")));
+                    return Err(Error::invalid_parameter(format!(
+                        "Duplicate value in attribute name: {a}"
+                    )));
                 }
             }
         }
@@ -356,7 +426,9 @@ impl Engine {
             },
             &[],
         )?;
-        let meta = self.table_meta(ns, &input.table_name)?.ok_or_else(Error::table_not_found)?;
+        let meta = self
+            .table_meta(ns, &input.table_name)?
+            .ok_or_else(Error::table_not_found)?;
         let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
         let item = self.read(|txn| {
             let name = items_table_name(meta.table_num);
@@ -368,12 +440,20 @@ impl Engine {
         let units = read_units(item.as_ref().map(item_size).unwrap_or(0), consistent);
         let item = item.map(|item| match (&exprs.projection, &input.attributes_to_get) {
             (Some(p), _) => p.apply(&item),
-            (None, Some(attrs)) => item.into_iter().filter(|(k, _)| attrs.contains(k)).collect(),
+            (None, Some(attrs)) => item
+                .into_iter()
+                .filter(|(k, _)| attrs.contains(k))
+                .collect(),
             (None, None) => item,
         });
         Ok(GetItemOutput {
             item,
-            consumed_capacity: consumed(&input.table_name, units, input.return_consumed_capacity.as_deref(), false),
+            consumed_capacity: consumed(
+                &input.table_name,
+                units,
+                input.return_consumed_capacity.as_deref(),
+                false,
+            ),
         })
     }
 
@@ -387,7 +467,9 @@ impl Engine {
         check_names_values(&input.params)?;
         let return_values = input.return_values.as_deref().unwrap_or("NONE");
         if !matches!(return_values, "NONE" | "ALL_OLD") {
-            return Err(Error::validation("ReturnValues can only be ALL_OLD or NONE"));
+            return Err(Error::validation(
+                "ReturnValues can only be ALL_OLD or NONE",
+            ));
         }
         let exprs = expr::parse(
             &ExpressionInput {
@@ -405,8 +487,17 @@ impl Engine {
             let meta = Engine::meta_in(txn, ns, &input.table_name)?;
             let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
             let old = Engine::load_item(txn, &meta, &key_bytes)?;
-            check_condition(&exprs, old.as_ref(), input.return_values_on_condition_check_failure.as_deref())?;
-            let slot = ItemSlot { table_key: ns.table_key(&meta.name), meta, key_bytes, old };
+            check_condition(
+                &exprs,
+                old.as_ref(),
+                input.return_values_on_condition_check_failure.as_deref(),
+            )?;
+            let slot = ItemSlot {
+                table_key: ns.table_key(&meta.name),
+                meta,
+                key_bytes,
+                old,
+            };
             if slot.old.is_some() {
                 Engine::store(txn, &slot, None)?;
             }
@@ -414,15 +505,27 @@ impl Engine {
         })?;
         let size = old.as_ref().map(item_size).unwrap_or(0);
         Ok(WriteItemOutput {
-            attributes: if return_values == "ALL_OLD" { old } else { None },
-            consumed_capacity: consumed(&input.table_name, write_units(size), input.return_consumed_capacity.as_deref(), true),
+            attributes: if return_values == "ALL_OLD" {
+                old
+            } else {
+                None
+            },
+            consumed_capacity: consumed(
+                &input.table_name,
+                write_units(size),
+                input.return_consumed_capacity.as_deref(),
+                true,
+            ),
         })
     }
 
     /// UpdateItem.
     pub fn update_item(&self, ns: &Namespace, input: UpdateItemInput) -> Result<WriteItemOutput> {
         check_expression_params(
-            &[("AttributeUpdates", input.attribute_updates.is_some()), ("Expected", input.expected.is_some())],
+            &[
+                ("AttributeUpdates", input.attribute_updates.is_some()),
+                ("Expected", input.expected.is_some()),
+            ],
             &[
                 ("UpdateExpression", input.update_expression.is_some()),
                 ("ConditionExpression", input.condition_expression.is_some()),
@@ -431,7 +534,9 @@ impl Engine {
         )?;
         check_names_values(&input.params)?;
         let return_values = input.return_values.as_deref().unwrap_or("NONE");
-        let meta = self.table_meta(ns, &input.table_name)?.ok_or_else(Error::table_not_found)?;
+        let meta = self
+            .table_meta(ns, &input.table_name)?
+            .ok_or_else(Error::table_not_found)?;
         let pk = meta.primary_key();
         let exprs = expr::parse(
             &ExpressionInput {
@@ -449,18 +554,31 @@ impl Engine {
             let meta = Engine::meta_in(txn, ns, &input.table_name)?;
             let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
             let old = Engine::load_item(txn, &meta, &key_bytes)?;
-            check_condition(&exprs, old.as_ref(), input.return_values_on_condition_check_failure.as_deref())?;
+            check_condition(
+                &exprs,
+                old.as_ref(),
+                input.return_values_on_condition_check_failure.as_deref(),
+            )?;
             let mut new = old.clone().unwrap_or_else(|| input.key.clone());
             if let Some(update) = &exprs.update {
                 update.apply(&mut new)?;
             }
             check_item_size(&new)?;
-            let slot = ItemSlot { table_key: ns.table_key(&meta.name), meta, key_bytes, old };
+            let slot = ItemSlot {
+                table_key: ns.table_key(&meta.name),
+                meta,
+                key_bytes,
+                old,
+            };
             Engine::store(txn, &slot, Some(&new))?;
             Ok((slot.old, new))
         })?;
         let size = item_size(&new).max(old.as_ref().map(item_size).unwrap_or(0));
-        let paths = exprs.update.as_ref().map(|u| u.updated_paths()).unwrap_or_default();
+        let paths = exprs
+            .update
+            .as_ref()
+            .map(|u| u.updated_paths())
+            .unwrap_or_default();
         let attributes = match return_values {
             "ALL_OLD" => old,
             "ALL_NEW" => Some(new),
@@ -471,12 +589,21 @@ impl Engine {
         .filter(|a| !a.is_empty());
         Ok(WriteItemOutput {
             attributes,
-            consumed_capacity: consumed(&input.table_name, write_units(size), input.return_consumed_capacity.as_deref(), true),
+            consumed_capacity: consumed(
+                &input.table_name,
+                write_units(size),
+                input.return_consumed_capacity.as_deref(),
+                true,
+            ),
         })
     }
 }
 
-fn check_condition(exprs: &Expressions, old: Option<&Item>, on_failure: Option<&str>) -> Result<()> {
+fn check_condition(
+    exprs: &Expressions,
+    old: Option<&Item>,
+    on_failure: Option<&str>,
+) -> Result<()> {
     if let Some(cond) = &exprs.condition {
         let empty = Item::new();
         if !cond.evaluate(old.unwrap_or(&empty))? {

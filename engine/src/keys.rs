@@ -74,7 +74,10 @@ impl PrimaryKey {
             return Err(mismatch());
         }
         let mut out = Vec::new();
-        for (i, (name, ty)) in std::iter::once(&self.hash).chain(self.range.as_ref()).enumerate() {
+        for (i, (name, ty)) in std::iter::once(&self.hash)
+            .chain(self.range.as_ref())
+            .enumerate()
+        {
             let v = key.get(name).ok_or_else(mismatch)?;
             if v.scalar_type() != Some(*ty) {
                 return Err(mismatch());
@@ -89,10 +92,13 @@ impl PrimaryKey {
     /// mistyped key attributes.
     pub fn encode_item_key(&self, item: &Item) -> Result<Vec<u8>> {
         let mut out = Vec::new();
-        for (i, (name, ty)) in std::iter::once(&self.hash).chain(self.range.as_ref()).enumerate() {
-            let v = item
-                .get(name)
-                .ok_or_else(|| Error::invalid_parameter(format!("Missing the key {name} in the item")))?;
+        for (i, (name, ty)) in std::iter::once(&self.hash)
+            .chain(self.range.as_ref())
+            .enumerate()
+        {
+            let v = item.get(name).ok_or_else(|| {
+                Error::invalid_parameter(format!("Missing the key {name} in the item"))
+            })?;
             if v.scalar_type() != Some(*ty) {
                 return Err(Error::invalid_parameter(format!(
                     "Type mismatch for key {name} expected: {} actual: {}",
@@ -167,7 +173,9 @@ fn encode_bytes(b: &[u8], out: &mut Vec<u8>) {
 #[allow(dead_code)] // Used by index and paging code to rebuild keys.
 pub fn decode_component(ty: ScalarType, bytes: &[u8]) -> Option<(AttributeValue, usize)> {
     match ty {
-        ScalarType::N => Number::decode_ordered(bytes).map(|(n, used)| (AttributeValue::N(n), used)),
+        ScalarType::N => {
+            Number::decode_ordered(bytes).map(|(n, used)| (AttributeValue::N(n), used))
+        }
         ScalarType::S | ScalarType::B => {
             let mut raw = Vec::new();
             let mut i = 0;
@@ -248,7 +256,10 @@ mod tests {
     }
 
     fn schema() -> PrimaryKey {
-        PrimaryKey { hash: ("id".into(), ScalarType::S), range: Some(("n".into(), ScalarType::N)) }
+        PrimaryKey {
+            hash: ("id".into(), ScalarType::S),
+            range: Some(("n".into(), ScalarType::N)),
+        }
     }
 
     #[track_caller]
@@ -260,7 +271,10 @@ mod tests {
 
     #[test]
     fn put_key_errors_match_aws() {
-        check_put(r#"{"n":{"N":"1"}}"#, "One or more parameter values were invalid: Missing the key id in the item");
+        check_put(
+            r#"{"n":{"N":"1"}}"#,
+            "One or more parameter values were invalid: Missing the key id in the item",
+        );
         check_put(
             r#"{"id":{"N":"1"},"n":{"N":"1"}}"#,
             "One or more parameter values were invalid: Type mismatch for key id expected: S actual: N",
@@ -273,11 +287,18 @@ mod tests {
 
     #[test]
     fn key_param_must_match_schema_exactly() {
-        let bad = [r#"{"id":{"S":"a"}}"#, r#"{"id":{"S":"a"},"n":{"S":"1"}}"#, r#"{"id":{"S":"a"},"n":{"N":"1"},"x":{"S":"1"}}"#];
+        let bad = [
+            r#"{"id":{"S":"a"}}"#,
+            r#"{"id":{"S":"a"},"n":{"S":"1"}}"#,
+            r#"{"id":{"S":"a"},"n":{"N":"1"},"x":{"S":"1"}}"#,
+        ];
         for k in bad {
             let key: Item = serde_json::from_str(k).unwrap();
             let err = schema().encode_key_param(&key).unwrap_err().to_string();
-            assert_eq!(err, "The provided key element does not match the schema", "{k}");
+            assert_eq!(
+                err, "The provided key element does not match the schema",
+                "{k}"
+            );
         }
     }
 }

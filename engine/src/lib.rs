@@ -20,8 +20,8 @@ mod table_ops;
 mod value;
 
 pub use catalog::{
-    BillingMode, IndexDescription, OnDemandThroughput, Projection, ProvisionedThroughputDescription,
-    StreamSpecification, TableDescription, TableMeta, Tag,
+    BillingMode, IndexDescription, OnDemandThroughput, Projection,
+    ProvisionedThroughputDescription, StreamSpecification, TableDescription, TableMeta, Tag,
 };
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use engine::{Engine, EngineBuilder, Namespace};
@@ -34,7 +34,7 @@ pub use item_ops::{
 pub use keys::{AttributeDefinition, KeySchemaElement, KeyType, PrimaryKey};
 pub use number::{Number, NumberError};
 pub use table_ops::{
-    CreateTableInput, DescribeTableOutput, ListTablesInput, ListTablesOutput, TableDescriptionOutput,
-    TableNameInput, UpdateTableInput,
+    CreateTableInput, DescribeTableOutput, ListTablesInput, ListTablesOutput,
+    TableDescriptionOutput, TableNameInput, UpdateTableInput,
 };
 pub use value::{AttributeValue, Item, MAX_ITEM_SIZE, ScalarType, item_size};

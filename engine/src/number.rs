@@ -31,7 +31,10 @@ impl Number {
     /// Decodes [`Number::encode_ordered`] (stub).
     pub fn decode_ordered(bytes: &[u8]) -> Option<(Number, usize)> {
         let end = bytes.windows(2).position(|w| w == [0, 0])?;
-        Some((Number(String::from_utf8(bytes[..end].to_vec()).ok()?), end + 2))
+        Some((
+            Number(String::from_utf8(bytes[..end].to_vec()).ok()?),
+            end + 2,
+        ))
     }
     /// Billed size.
     pub fn size(&self) -> usize {

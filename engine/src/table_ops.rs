@@ -172,7 +172,9 @@ pub struct UpdateTableInput {
 }
 
 fn table_not_found(name: &str) -> Error {
-    Error::ResourceNotFound(format!("Requested resource not found: Table: {name} not found"))
+    Error::ResourceNotFound(format!(
+        "Requested resource not found: Table: {name} not found"
+    ))
 }
 
 fn check_capacity_bounds(pt: &ProvisionedThroughputInput) -> Result<()> {
@@ -181,7 +183,9 @@ fn check_capacity_bounds(pt: &ProvisionedThroughputInput) -> Result<()> {
         (pt.write_capacity_units, "WriteCapacityUnits"),
     ] {
         if let Some(v) = value.filter(|v| *v > MAX_CAPACITY) {
-            return Err(Error::validation(format!("Given value {v} for {what} is out of bounds")));
+            return Err(Error::validation(format!(
+                "Given value {v} for {what} is out of bounds"
+            )));
         }
     }
     Ok(())
@@ -195,10 +199,14 @@ fn check_key_shape(keys: &[KeySchemaInput]) -> Result<()> {
         ));
     }
     if keys.first().map(|k| k.key_type.as_str()) != Some("HASH") {
-        return Err(Error::validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
+        return Err(Error::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
     }
     if keys.get(1).is_some_and(|k| k.key_type != "RANGE") {
-        return Err(Error::validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"));
+        return Err(Error::validation(
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+        ));
     }
     Ok(())
 }
@@ -215,7 +223,11 @@ fn to_schema(keys: &[KeySchemaInput]) -> Vec<KeySchemaElement> {
     keys.iter()
         .map(|k| KeySchemaElement {
             attribute_name: k.attribute_name.clone(),
-            key_type: if k.key_type == "RANGE" { KeyType::RANGE } else { KeyType::HASH },
+            key_type: if k.key_type == "RANGE" {
+                KeyType::RANGE
+            } else {
+                KeyType::HASH
+            },
         })
         .collect()
 }
@@ -249,7 +261,11 @@ fn stream_meta(spec: &StreamSpecificationInput, now_ms: i64) -> Result<Option<St
     }
 }
 
-fn sse_meta(spec: &SseSpecificationInput, ns: &Namespace, ids: &crate::ids::IdSource) -> Option<SseMeta> {
+fn sse_meta(
+    spec: &SseSpecificationInput,
+    ns: &Namespace,
+    ids: &crate::ids::IdSource,
+) -> Option<SseMeta> {
     if spec.enabled != Some(true) {
         return None;
     }
@@ -263,8 +279,18 @@ fn sse_meta(spec: &SseSpecificationInput, ns: &Namespace, ids: &crate::ids::IdSo
                 format!("arn:aws:kms:{}:{}:key/{k}", ns.region, ns.account)
             }
         })
-        .unwrap_or_else(|| format!("arn:aws:kms:{}:{}:key/{}", ns.region, ns.account, ids.uuid()));
-    Some(SseMeta { sse_type: spec.sse_type.clone().unwrap_or_else(|| "KMS".into()), kms_key_arn: Some(key) })
+        .unwrap_or_else(|| {
+            format!(
+                "arn:aws:kms:{}:{}:key/{}",
+                ns.region,
+                ns.account,
+                ids.uuid()
+            )
+        });
+    Some(SseMeta {
+        sse_type: spec.sse_type.clone().unwrap_or_else(|| "KMS".into()),
+        kms_key_arn: Some(key),
+    })
 }
 
 fn check_tags(tags: &[Tag]) -> Result<()> {
@@ -287,7 +313,11 @@ fn check_tags(tags: &[Tag]) -> Result<()> {
 
 impl Engine {
     /// CreateTable.
-    pub fn create_table(&self, ns: &Namespace, input: CreateTableInput) -> Result<TableDescriptionOutput> {
+    pub fn create_table(
+        &self,
+        ns: &Namespace,
+        input: CreateTableInput,
+    ) -> Result<TableDescriptionOutput> {
         let pay_per_request = input.billing_mode.as_deref() == Some("PAY_PER_REQUEST");
         if pay_per_request && input.provisioned_throughput.is_some() {
             return Err(Error::invalid_parameter(
@@ -303,17 +333,28 @@ impl Engine {
             check_capacity_bounds(pt)?;
         }
 
-        let defs: Vec<&str> = input.attribute_definitions.iter().map(|d| d.attribute_name.as_str()).collect();
-        let keys: Vec<&str> = input.key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
+        let defs: Vec<&str> = input
+            .attribute_definitions
+            .iter()
+            .map(|d| d.attribute_name.as_str())
+            .collect();
+        let keys: Vec<&str> = input
+            .key_schema
+            .iter()
+            .map(|k| k.attribute_name.as_str())
+            .collect();
         let undefined = |k: &[&str]| k.iter().any(|k| !defs.contains(k));
         if keys.len() == 2 && (undefined(&keys) || (keys[0] == keys[1] && defs.len() == 1)) {
-            return Err(Error::validation("Invalid KeySchema: Some index key attribute have no definition"));
+            return Err(Error::validation(
+                "Invalid KeySchema: Some index key attribute have no definition",
+            ));
         }
         if keys.len() == 1 && undefined(&keys) {
             return Err(undefined_keys(&keys, &defs));
         }
         check_key_shape(&input.key_schema)?;
-        let has_indexes = input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some();
+        let has_indexes =
+            input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some();
         if !has_indexes && keys.len() != defs.len() {
             return Err(Error::invalid_parameter(
                 "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
@@ -335,7 +376,9 @@ impl Engine {
         let mut lsis = Vec::new();
         if let Some(list) = &input.local_secondary_indexes {
             if list.is_empty() {
-                return Err(Error::invalid_parameter("List of LocalSecondaryIndexes is empty"));
+                return Err(Error::invalid_parameter(
+                    "List of LocalSecondaryIndexes is empty",
+                ));
             }
             if input.key_schema.len() != 2 {
                 return Err(Error::invalid_parameter(
@@ -344,7 +387,11 @@ impl Engine {
             }
             let table_hash = keys[0];
             for idx in list {
-                let ik: Vec<&str> = idx.key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
+                let ik: Vec<&str> = idx
+                    .key_schema
+                    .iter()
+                    .map(|k| k.attribute_name.as_str())
+                    .collect();
                 if undefined(&ik) {
                     return Err(undefined_keys(&ik, &defs));
                 }
@@ -363,7 +410,10 @@ impl Engine {
                 }
                 check_projection(&idx.projection)?;
                 if !index_names.insert(idx.index_name.as_str()) {
-                    return Err(Error::invalid_parameter(format!("Duplicate index name: {}", idx.index_name)));
+                    return Err(Error::invalid_parameter(format!(
+                        "Duplicate index name: {}",
+                        idx.index_name
+                    )));
                 }
                 used.extend(ik.iter().copied());
                 lsis.push(IndexMeta {
@@ -383,17 +433,26 @@ impl Engine {
         let mut gsis = Vec::new();
         if let Some(list) = &input.global_secondary_indexes {
             if list.is_empty() {
-                return Err(Error::invalid_parameter("List of GlobalSecondaryIndexes is empty"));
+                return Err(Error::invalid_parameter(
+                    "List of GlobalSecondaryIndexes is empty",
+                ));
             }
             for idx in list {
-                let ik: Vec<&str> = idx.key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
+                let ik: Vec<&str> = idx
+                    .key_schema
+                    .iter()
+                    .map(|k| k.attribute_name.as_str())
+                    .collect();
                 if undefined(&ik) {
                     return Err(undefined_keys(&ik, &defs));
                 }
                 check_key_shape(&idx.key_schema)?;
                 check_projection(&idx.projection)?;
                 if !index_names.insert(idx.index_name.as_str()) {
-                    return Err(Error::invalid_parameter(format!("Duplicate index name: {}", idx.index_name)));
+                    return Err(Error::invalid_parameter(format!(
+                        "Duplicate index name: {}",
+                        idx.index_name
+                    )));
                 }
                 let throughput = match (&idx.provisioned_throughput, pay_per_request) {
                     (Some(_), true) => {
@@ -454,7 +513,10 @@ impl Engine {
         let attribute_definitions: Vec<AttributeDefinition> = input
             .attribute_definitions
             .iter()
-            .map(|d| AttributeDefinition { attribute_name: d.attribute_name.clone(), attribute_type: d.attribute_type })
+            .map(|d| AttributeDefinition {
+                attribute_name: d.attribute_name.clone(),
+                attribute_type: d.attribute_type,
+            })
             .collect();
         let throughput = input
             .provisioned_throughput
@@ -469,7 +531,10 @@ impl Engine {
         let meta = self.write(|txn| {
             let mut catalog = txn.open_table(CATALOG)?;
             if catalog.get(key.as_str())?.is_some() {
-                return Err(Error::ResourceInUse(format!("Table already exists: {}", input.table_name)));
+                return Err(Error::ResourceInUse(format!(
+                    "Table already exists: {}",
+                    input.table_name
+                )));
             }
             let table_num = Engine::next_counter(txn, "table")?;
             let meta = TableMeta {
@@ -481,7 +546,11 @@ impl Engine {
                 created: now,
                 attribute_definitions,
                 key_schema: to_schema(&input.key_schema),
-                billing_mode: if pay_per_request { BillingMode::PAY_PER_REQUEST } else { BillingMode::PROVISIONED },
+                billing_mode: if pay_per_request {
+                    BillingMode::PAY_PER_REQUEST
+                } else {
+                    BillingMode::PROVISIONED
+                },
                 pay_per_request_since: pay_per_request.then_some(now),
                 throughput,
                 lsis,
@@ -491,7 +560,10 @@ impl Engine {
                 table_class_updated: None,
                 deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
                 tags,
-                sse: input.sse_specification.as_ref().and_then(|s| sse_meta(s, ns, &self.ids)),
+                sse: input
+                    .sse_specification
+                    .as_ref()
+                    .and_then(|s| sse_meta(s, ns, &self.ids)),
                 on_demand_throughput: input.on_demand_throughput.clone(),
             };
             let json = serde_json::to_string(&meta).map_err(|e| Error::Internal(e.to_string()))?;
@@ -503,7 +575,9 @@ impl Engine {
         })?;
         // AWS answers CREATING and the table turns ACTIVE shortly after; here creation is
         // synchronous, so the table is usable at once and later describes say ACTIVE.
-        Ok(TableDescriptionOutput { table_description: meta.describe("CREATING", 0, 0) })
+        Ok(TableDescriptionOutput {
+            table_description: meta.describe("CREATING", 0, 0),
+        })
     }
 
     /// Loads a table's metadata, or AWS's not-found error for `name`.
@@ -515,14 +589,28 @@ impl Engine {
     }
 
     fn stats(&self, key: &str) -> Result<(u64, u64)> {
-        self.read(|txn| Ok(txn.open_table(STATS)?.get(key)?.map(|v| v.value()).unwrap_or((0, 0))))
+        self.read(|txn| {
+            Ok(txn
+                .open_table(STATS)?
+                .get(key)?
+                .map(|v| v.value())
+                .unwrap_or((0, 0)))
+        })
     }
 
     /// DescribeTable.
-    pub fn describe_table(&self, ns: &Namespace, input: TableNameInput) -> Result<DescribeTableOutput> {
-        let meta = self.table_meta(ns, &input.table_name)?.ok_or_else(|| table_not_found(&input.table_name))?;
+    pub fn describe_table(
+        &self,
+        ns: &Namespace,
+        input: TableNameInput,
+    ) -> Result<DescribeTableOutput> {
+        let meta = self
+            .table_meta(ns, &input.table_name)?
+            .ok_or_else(|| table_not_found(&input.table_name))?;
         let (count, size) = self.stats(&ns.table_key(&input.table_name))?;
-        Ok(DescribeTableOutput { table: meta.describe("ACTIVE", count, size) })
+        Ok(DescribeTableOutput {
+            table: meta.describe("ACTIVE", count, size),
+        })
     }
 
     /// ListTables: names in this namespace in ascending order, at most `Limit` (default 100).
@@ -539,7 +627,9 @@ impl Engine {
             let catalog = txn.open_table(CATALOG)?;
             for entry in catalog.range(start.as_str()..)? {
                 let (k, _) = entry?;
-                let Some(name) = k.value().strip_prefix(prefix.as_str()) else { break };
+                let Some(name) = k.value().strip_prefix(prefix.as_str()) else {
+                    break;
+                };
                 if input.exclusive_start_table_name.as_deref() == Some(name) {
                     continue;
                 }
@@ -552,11 +642,18 @@ impl Engine {
             Ok(())
         })?;
         let last = if more { names.last().cloned() } else { None };
-        Ok(ListTablesOutput { table_names: names, last_evaluated_table_name: last })
+        Ok(ListTablesOutput {
+            table_names: names,
+            last_evaluated_table_name: last,
+        })
     }
 
     /// DeleteTable.
-    pub fn delete_table(&self, ns: &Namespace, input: TableNameInput) -> Result<TableDescriptionOutput> {
+    pub fn delete_table(
+        &self,
+        ns: &Namespace,
+        input: TableNameInput,
+    ) -> Result<TableDescriptionOutput> {
         let key = ns.table_key(&input.table_name);
         let (meta, stats) = self.write(|txn| {
             let mut catalog = txn.open_table(CATALOG)?;
@@ -573,19 +670,31 @@ impl Engine {
             Ok((meta, stats))
         })?;
         let mut desc = meta.describe("DELETING", stats.0, stats.1);
-        desc.global_secondary_indexes.iter_mut().flatten().for_each(|g| g.index_status = Some("DELETING".into()));
-        Ok(TableDescriptionOutput { table_description: desc })
+        desc.global_secondary_indexes
+            .iter_mut()
+            .flatten()
+            .for_each(|g| g.index_status = Some("DELETING".into()));
+        Ok(TableDescriptionOutput {
+            table_description: desc,
+        })
     }
 
     /// UpdateTable: billing mode, throughput, streams, deletion protection, table class, SSE.
-    pub fn update_table(&self, ns: &Namespace, input: UpdateTableInput) -> Result<TableDescriptionOutput> {
+    pub fn update_table(
+        &self,
+        ns: &Namespace,
+        input: UpdateTableInput,
+    ) -> Result<TableDescriptionOutput> {
         if let Some(pt) = &input.provisioned_throughput {
             check_capacity_bounds(pt)?;
         }
         let nothing = input.provisioned_throughput.is_none()
             && input.billing_mode.is_none()
             && input.stream_specification.is_none()
-            && input.global_secondary_index_updates.as_ref().is_none_or(Vec::is_empty)
+            && input
+                .global_secondary_index_updates
+                .as_ref()
+                .is_none_or(Vec::is_empty)
             && input.sse_specification.is_none()
             && input.replica_updates.as_ref().is_none_or(Vec::is_empty)
             && input.table_class.is_none()
@@ -593,7 +702,10 @@ impl Engine {
             && input.on_demand_throughput.is_none()
             && input.warm_throughput.is_none()
             && input.multi_region_consistency.is_none()
-            && input.global_table_witness_updates.as_ref().is_none_or(Vec::is_empty);
+            && input
+                .global_table_witness_updates
+                .as_ref()
+                .is_none_or(Vec::is_empty);
         if nothing {
             return Err(Error::validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
@@ -699,11 +811,11 @@ impl Engine {
             if let Some(dp) = input.deletion_protection_enabled {
                 meta.deletion_protection = dp;
             }
-            if let Some(class) = &input.table_class {
-                if meta.table_class.as_deref().unwrap_or("STANDARD") != class {
-                    meta.table_class = Some(class.clone());
-                    meta.table_class_updated = Some(now);
-                }
+            if let Some(class) = &input.table_class
+                && meta.table_class.as_deref().unwrap_or("STANDARD") != class
+            {
+                meta.table_class = Some(class.clone());
+                meta.table_class_updated = Some(now);
             }
             if let Some(sse) = &input.sse_specification {
                 meta.sse = sse_meta(sse, ns, &self.ids);
@@ -716,6 +828,8 @@ impl Engine {
             let stats = txn.open_table(STATS)?.get(key.as_str())?.map(|v| v.value()).unwrap_or((0, 0));
             Ok((meta, stats))
         })?;
-        Ok(TableDescriptionOutput { table_description: meta.describe("ACTIVE", stats.0, stats.1) })
+        Ok(TableDescriptionOutput {
+            table_description: meta.describe("ACTIVE", stats.0, stats.1),
+        })
     }
 }

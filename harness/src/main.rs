@@ -58,7 +58,13 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let Command::Serve { host, port, data_dir, seed, max_body } = cli.command;
+    let Command::Serve {
+        host,
+        port,
+        data_dir,
+        seed,
+        max_body,
+    } = cli.command;
     let mut builder = Engine::builder();
     if let Some(dir) = &data_dir {
         builder = builder.data_dir(dir);

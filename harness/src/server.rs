@@ -67,7 +67,11 @@ pub async fn bind(addr: SocketAddr, router: Router) -> std::io::Result<ServerHan
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel();
     let join = tokio::spawn(accept_loop(listener, router, rx));
-    Ok(ServerHandle { addr, shutdown: Some(tx), join: Some(join) })
+    Ok(ServerHandle {
+        addr,
+        shutdown: Some(tx),
+        join: Some(join),
+    })
 }
 
 async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: oneshot::Receiver<()>) {
@@ -100,12 +104,18 @@ async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: onesho
         }
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after the drain timeout");
     }
 }
 
-async fn handle(router: Router, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    router: Router,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let op = parts
         .headers
@@ -116,12 +126,17 @@ async fn handle(router: Router, req: Request<Incoming>) -> Result<Response<Full<
     let body = match Limited::new(body, router.max_body()).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
-            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let too_large = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
             let resp = if too_large {
                 error_response(&WireError {
                     status: StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
                     type_: "com.amazon.coral.service#SerializationException".into(),
-                    message: Some(format!("Request body exceeds the limit of {} bytes", router.max_body())),
+                    message: Some(format!(
+                        "Request body exceeds the limit of {} bytes",
+                        router.max_body()
+                    )),
                     message_key: "Message",
                     extra: None,
                 })

@@ -35,7 +35,9 @@ pub struct Expressions {
 }
 pub fn parse(input: &ExpressionInput, _key_attributes: &[&str]) -> Result<Expressions> {
     if input.condition.is_some() || input.update.is_some() || input.projection.is_some() {
-        return Err(Error::validation("expressions are not available in this build"));
+        return Err(Error::validation(
+            "expressions are not available in this build",
+        ));
     }
     Ok(Expressions::default())
 }

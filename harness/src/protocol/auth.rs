@@ -37,13 +37,21 @@ impl Credentials {
 
 /// Checks that the request carries a complete SigV4 header and extracts the caller.
 pub fn check(req: &Request<Bytes>) -> Result<Credentials, WireError> {
-    let query_auth = req.uri().query().is_some_and(|q| q.split('&').any(|p| p.starts_with("X-Amz-Algorithm")));
-    let header = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+    let query_auth = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p.starts_with("X-Amz-Algorithm")));
+    let header = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
     let Some(header) = header else {
         if query_auth {
             return Err(WireError::coral(
                 "IncompleteSignatureException",
-                Some("Presigned query-string authentication is not supported by ddb-harness".into()),
+                Some(
+                    "Presigned query-string authentication is not supported by ddb-harness".into(),
+                ),
             ));
         }
         return Err(WireError::coral_lower(
@@ -78,7 +86,10 @@ pub fn check(req: &Request<Bytes>) -> Result<Credentials, WireError> {
     }
     let has_date = req.headers().contains_key("x-amz-date") || req.headers().contains_key("date");
     if !has_date {
-        missing.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.".into());
+        missing.push(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+                .into(),
+        );
     }
     if !missing.is_empty() {
         return Err(WireError::coral_lower(
@@ -90,7 +101,11 @@ pub fn check(req: &Request<Bytes>) -> Result<Credentials, WireError> {
     let mut parts = credential.split('/');
     let access_key = parts.next().unwrap_or("").to_string();
     let _date = parts.next();
-    let region = parts.next().filter(|r| !r.is_empty()).unwrap_or("us-east-1").to_string();
+    let region = parts
+        .next()
+        .filter(|r| !r.is_empty())
+        .unwrap_or("us-east-1")
+        .to_string();
     Ok(Credentials { access_key, region })
 }
 
@@ -99,7 +114,10 @@ mod tests {
     use super::*;
 
     fn req(auth: Option<&str>) -> Request<Bytes> {
-        let mut b = Request::builder().method("POST").uri("/").header("x-amz-date", "20240101T000000Z");
+        let mut b = Request::builder()
+            .method("POST")
+            .uri("/")
+            .header("x-amz-date", "20240101T000000Z");
         if let Some(a) = auth {
             b = b.header("authorization", a);
         }
@@ -119,15 +137,24 @@ mod tests {
 
     #[test]
     fn numeric_access_key_is_the_account() {
-        let c = Credentials { access_key: "123456789012".into(), region: "us-east-1".into() };
+        let c = Credentials {
+            access_key: "123456789012".into(),
+            region: "us-east-1".into(),
+        };
         assert_eq!(c.account_id(), "123456789012");
     }
 
     #[test]
     fn missing_header_is_missing_token() {
         let e = check(&req(None)).unwrap_err();
-        assert_eq!(e.type_, "com.amazon.coral.service#MissingAuthenticationTokenException");
-        assert_eq!(e.message.as_deref(), Some("Request is missing Authentication Token"));
+        assert_eq!(
+            e.type_,
+            "com.amazon.coral.service#MissingAuthenticationTokenException"
+        );
+        assert_eq!(
+            e.message.as_deref(),
+            Some("Request is missing Authentication Token")
+        );
     }
 
     #[test]
@@ -135,7 +162,9 @@ mod tests {
         let e = check(&req(Some("AWS4- Signature=b Credential=a"))).unwrap_err();
         assert_eq!(
             e.message.as_deref(),
-            Some("Authorization header requires 'SignedHeaders' parameter. Authorization=AWS4- Signature=b Credential=a")
+            Some(
+                "Authorization header requires 'SignedHeaders' parameter. Authorization=AWS4- Signature=b Credential=a"
+            )
         );
     }
 }

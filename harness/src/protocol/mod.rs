@@ -39,7 +39,7 @@ pub struct WireError {
     /// `message` or `Message`: AWS uses both, depending on the error.
     pub message_key: &'static str,
     /// Extra JSON members (e.g. `Item` of a conditional check failure).
-    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+    pub extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl WireError {
@@ -54,7 +54,10 @@ impl WireError {
     }
 
     fn coral_lower(name: &str, message: &str) -> Self {
-        WireError { message_key: "message", ..WireError::coral(name, Some(message.to_string())) }
+        WireError {
+            message_key: "message",
+            ..WireError::coral(name, Some(message.to_string()))
+        }
     }
 
     fn unknown_operation() -> Self {
@@ -72,12 +75,14 @@ impl From<EngineError> for WireError {
             _ => (400, "com.amazonaws.dynamodb.v20120810", "message"),
         };
         let extra = match &e {
-            EngineError::ConditionalCheckFailed { item: Some(item), .. } => {
+            EngineError::ConditionalCheckFailed {
+                item: Some(item), ..
+            } => {
                 let mut m = serde_json::Map::new();
                 if let Ok(v) = serde_json::to_value(item) {
                     m.insert("Item".into(), v);
                 }
-                Some(m)
+                Some(Box::new(m))
             }
             _ => None,
         };
@@ -110,7 +115,10 @@ pub struct Router {
 impl Router {
     /// A router over `engine`.
     pub fn new(engine: Arc<Engine>) -> Self {
-        Router { engine, max_body: DEFAULT_MAX_BODY }
+        Router {
+            engine,
+            max_body: DEFAULT_MAX_BODY,
+        }
     }
 
     /// The engine behind this router.
@@ -149,23 +157,43 @@ impl Router {
     fn route(&self, req: &Request<Bytes>) -> Result<Response<Bytes>, WireError> {
         if req.method() == Method::GET {
             // AWS's regional endpoints answer a plain GET with a health line.
-            return Ok(plain(StatusCode::OK, "healthy: dynamodb.us-east-1.amazonaws.com "));
+            return Ok(plain(
+                StatusCode::OK,
+                "healthy: dynamodb.us-east-1.amazonaws.com ",
+            ));
         }
         if req.method() != Method::POST {
-            return Ok(plain(StatusCode::NOT_FOUND, "<UnknownOperationException/>\n"));
+            return Ok(plain(
+                StatusCode::NOT_FOUND,
+                "<UnknownOperationException/>\n",
+            ));
         }
         let content_type = req
             .headers()
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         let json_ct = match content_type.as_deref() {
             Some("application/x-amz-json-1.0") => "application/x-amz-json-1.0",
             Some("application/json") => "application/json",
-            _ => return Ok(plain(StatusCode::NOT_FOUND, "<UnknownOperationException/>\n")),
+            _ => {
+                return Ok(plain(
+                    StatusCode::NOT_FOUND,
+                    "<UnknownOperationException/>\n",
+                ));
+            }
         };
         let mut resp = self.route_json(req)?;
-        resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(json_ct));
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(json_ct),
+        );
         Ok(resp)
     }
 
@@ -175,14 +203,18 @@ impl Router {
                 status: 413,
                 ..WireError::coral(
                     "SerializationException",
-                    Some(format!("Request body exceeds the limit of {} bytes", self.max_body)),
+                    Some(format!(
+                        "Request body exceeds the limit of {} bytes",
+                        self.max_body
+                    )),
                 )
             });
         }
         let body: serde_json::Value = if req.body().is_empty() {
             serde_json::Value::Object(serde_json::Map::new())
         } else {
-            parse_json(req.body()).ok_or_else(|| WireError::coral("SerializationException", None))?
+            parse_json(req.body())
+                .ok_or_else(|| WireError::coral("SerializationException", None))?
         };
         let target = req
             .headers()
@@ -201,18 +233,30 @@ impl Router {
         }
         let creds = auth::check(req)?;
         if !body.is_object() {
-            return Err(WireError::coral("SerializationException", Some("Unexpected field type".into())));
+            return Err(WireError::coral(
+                "SerializationException",
+                Some("Unexpected field type".into()),
+            ));
         }
         model.validate(op, &body)?;
         let ns = Namespace::new(creds.account_id(), creds.region.clone());
-        let out = if streams { self.call_streams(op, &ns, body)? } else { self.call(op, &ns, body)? };
+        let out = if streams {
+            self.call_streams(op, &ns, body)?
+        } else {
+            self.call(op, &ns, body)?
+        };
         Ok(Response::builder()
             .status(StatusCode::OK)
             .body(Bytes::from(out))
             .unwrap_or_else(|_| Response::new(Bytes::new())))
     }
 
-    fn call(&self, op: &str, ns: &Namespace, body: serde_json::Value) -> Result<Vec<u8>, WireError> {
+    fn call(
+        &self,
+        op: &str,
+        ns: &Namespace,
+        body: serde_json::Value,
+    ) -> Result<Vec<u8>, WireError> {
         let e = &*self.engine;
         match op {
             "CreateTable" => run(body, |i| e.create_table(ns, i)),
@@ -228,7 +272,12 @@ impl Router {
         }
     }
 
-    fn call_streams(&self, _op: &str, _ns: &Namespace, _body: serde_json::Value) -> Result<Vec<u8>, WireError> {
+    fn call_streams(
+        &self,
+        _op: &str,
+        _ns: &Namespace,
+        _body: serde_json::Value,
+    ) -> Result<Vec<u8>, WireError> {
         Err(WireError::unknown_operation())
     }
 }
@@ -245,7 +294,8 @@ fn run<I: DeserializeOwned, O: Serialize>(
 ) -> Result<Vec<u8>, WireError> {
     // The model check has already caught wrong JSON types, so a failure here is a value
     // rule (bad number, empty set, …) and AWS reports those as ValidationException.
-    let input: I = serde_json::from_value(body).map_err(|e| WireError::from(EngineError::Validation(e.to_string())))?;
+    let input: I = serde_json::from_value(body)
+        .map_err(|e| WireError::from(EngineError::Validation(e.to_string())))?;
     let out = op(input)?;
     serde_json::to_vec(&out).map_err(|e| WireError::from(EngineError::Internal(e.to_string())))
 }
@@ -264,13 +314,15 @@ pub fn error_response(e: &WireError) -> Response<Bytes> {
         body.insert(e.message_key.into(), serde_json::Value::String(m.clone()));
     }
     if let Some(extra) = &e.extra {
-        body.extend(extra.clone());
+        body.extend(extra.as_ref().clone());
     }
     let bytes = serde_json::to_vec(&serde_json::Value::Object(body)).unwrap_or_default();
     let mut r = Response::new(Bytes::from(bytes));
     *r.status_mut() = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    r.headers_mut()
-        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
     r
 }
 
