@@ -81,11 +81,20 @@ pub fn tuples() -> Vec<Tuple> {
 /// Replaces `{{testHashTable}}`-style placeholders with concrete table names.
 fn substitute(text: &str) -> String {
     let mut s = text.to_string();
-    for (i, name) in ["testHashTable", "testHashNTable", "testRangeTable", "testRangeNTable", "testRangeBTable"]
-        .iter()
-        .enumerate()
+    for (i, name) in [
+        "testHashTable",
+        "testHashNTable",
+        "testRangeTable",
+        "testRangeNTable",
+        "testRangeBTable",
+    ]
+    .iter()
+    .enumerate()
     {
-        s = s.replace(&format!("{{{{{name}}}}}"), &format!("__dynalite_test_{}", i + 1));
+        s = s.replace(
+            &format!("{{{{{name}}}}}"),
+            &format!("__dynalite_test_{}", i + 1),
+        );
     }
     s
 }
@@ -98,19 +107,31 @@ fn substitute_value(v: &serde_json::Value) -> serde_json::Value {
 pub fn setup_router() -> Router {
     let engine = Engine::builder().seed(1).build();
     let router = Router::new(Arc::new(engine.unwrap_or_else(|e| panic!("engine: {e}"))));
-    let setup: Setup = serde_json::from_str(SETUP).unwrap_or_else(|e| panic!("setup_tables.json: {e}"));
+    let setup: Setup =
+        serde_json::from_str(SETUP).unwrap_or_else(|e| panic!("setup_tables.json: {e}"));
     for r in setup.create_requests {
         let reply = call(&router, "CreateTable", &substitute_value(&r.request));
-        assert_eq!(reply.status, 200, "setup table creation failed: {}", reply.body);
+        assert_eq!(
+            reply.status, 200,
+            "setup table creation failed: {}",
+            reply.body
+        );
     }
     router
 }
 
 /// Whether `reply` is the error `expected` describes; `Err` tells what differed.
 pub fn matches(expected: &Expected, reply: &Reply) -> Result<(), String> {
-    let ty = reply.body.get("__type").and_then(|v| v.as_str()).unwrap_or("");
+    let ty = reply
+        .body
+        .get("__type")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
     if reply.status != 400 || ty != expected.type_ {
-        return Err(format!("status {} type {ty:?} body {}", reply.status, reply.body));
+        return Err(format!(
+            "status {} type {ty:?} body {}",
+            reply.status, reply.body
+        ));
     }
     let key = expected.message_key.as_deref().unwrap_or("message");
     let msg = reply.body.get(key).and_then(|v| v.as_str());
@@ -125,7 +146,10 @@ pub fn matches(expected: &Expected, reply: &Reply) -> Result<(), String> {
     } else if let Some(prefix) = &expected.message_prefix {
         match msg.and_then(|m| m.strip_prefix(substitute(prefix).as_str())) {
             None => false,
-            Some(rest) => parts_match(rest, expected.message_parts_any_order.as_deref().unwrap_or(&[])),
+            Some(rest) => parts_match(
+                rest,
+                expected.message_parts_any_order.as_deref().unwrap_or(&[]),
+            ),
         }
     } else {
         // Type-only expectations (e.g. a bare SerializationException).
@@ -134,7 +158,10 @@ pub fn matches(expected: &Expected, reply: &Reply) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("message {:?} under key {key:?}", msg.unwrap_or("<none>")))
+        Err(format!(
+            "message {:?} under key {key:?}",
+            msg.unwrap_or("<none>")
+        ))
     }
 }
 
@@ -206,7 +233,10 @@ pub fn replay(operations: &[&str]) -> Report {
             continue;
         }
         let reply = call(&router, &t.operation, &substitute_value(&t.request));
-        let entry = report.counts.entry((t.operation.clone(), t.kind.clone())).or_default();
+        let entry = report
+            .counts
+            .entry((t.operation.clone(), t.kind.clone()))
+            .or_default();
         entry.1 += 1;
         match matches(&t.expected, &reply) {
             Ok(()) => entry.0 += 1,

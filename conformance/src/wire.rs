@@ -16,7 +16,11 @@ pub struct Reply {
 /// Sends `body` as operation `op` (e.g. `"PutItem"`) with a dummy SigV4 header.
 pub fn call(router: &Router, op: &str, body: &serde_json::Value) -> Reply {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    call_raw(router, &format!("DynamoDB_20120810.{op}"), Bytes::from(bytes))
+    call_raw(
+        router,
+        &format!("DynamoDB_20120810.{op}"),
+        Bytes::from(bytes),
+    )
 }
 
 /// Sends raw bytes with the given `X-Amz-Target`.
@@ -33,7 +37,10 @@ pub fn call_raw(router: &Router, target: &str, body: Bytes) -> Reply {
         )
         .body(body);
     let Ok(req) = req else {
-        return Reply { status: 0, body: serde_json::Value::Null };
+        return Reply {
+            status: 0,
+            body: serde_json::Value::Null,
+        };
     };
     let resp = router.handle(req);
     Reply {

@@ -7,7 +7,17 @@
 use ddb_conformance::dynalite;
 
 /// Operations implemented so far; the others are counted once they exist.
-const OPS: &[&str] = &["CreateTable", "DescribeTable", "ListTables", "DeleteTable", "UpdateTable", "PutItem", "GetItem", "DeleteItem", "UpdateItem"];
+const OPS: &[&str] = &[
+    "CreateTable",
+    "DescribeTable",
+    "ListTables",
+    "DeleteTable",
+    "UpdateTable",
+    "PutItem",
+    "GetItem",
+    "DeleteItem",
+    "UpdateItem",
+];
 
 /// Minimum share of tuples (per kind) that must match, in percent.
 const FLOORS: &[(&str, f64)] = &[
@@ -23,16 +33,26 @@ fn dynalite_expectations_do_not_regress() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/conformance");
     let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::write(dir.join("dynalite.md"), report.markdown());
-    let _ = std::fs::write(dir.join("dynalite-failures.txt"), report.failures.join("\n\n"));
+    let _ = std::fs::write(
+        dir.join("dynalite-failures.txt"),
+        report.failures.join("\n\n"),
+    );
     println!("{}", report.markdown());
     let mut bad = Vec::new();
     for (kind, floor) in FLOORS {
         let (p, t) = report.totals(Some(kind));
-        let pct = if t == 0 { 100.0 } else { 100.0 * p as f64 / t as f64 };
+        let pct = if t == 0 {
+            100.0
+        } else {
+            100.0 * p as f64 / t as f64
+        };
         println!("{kind}: {p}/{t} = {pct:.1}% (floor {floor}%)");
         if pct < *floor {
             bad.push(format!("{kind}: {pct:.1}% < floor {floor}%"));
         }
     }
-    assert!(bad.is_empty(), "conformance regressed: {bad:?}; see target/conformance/dynalite-failures.txt");
+    assert!(
+        bad.is_empty(),
+        "conformance regressed: {bad:?}; see target/conformance/dynalite-failures.txt"
+    );
 }

@@ -175,6 +175,25 @@ impl TableMeta {
         resolve_key(&self.key_schema, &self.attribute_definitions)
     }
 
+    /// (index name, attribute, type) of every secondary-index key attribute that is not a
+    /// table key attribute.
+    pub fn index_key_types(&self) -> Vec<(&str, &str, ScalarType)> {
+        let table_keys: Vec<&str> = self.key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
+        let mut out = Vec::new();
+        for idx in self.lsis.iter().chain(&self.gsis) {
+            for k in &idx.key_schema {
+                let name = k.attribute_name.as_str();
+                if table_keys.contains(&name) {
+                    continue;
+                }
+                if let Some(d) = self.attribute_definitions.iter().find(|d| d.attribute_name == name) {
+                    out.push((idx.name.as_str(), name, d.attribute_type));
+                }
+            }
+        }
+        out
+    }
+
     /// The current stream's ARN, if a stream was ever enabled.
     pub fn stream_arn(&self) -> Option<String> {
         self.stream

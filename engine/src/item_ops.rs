@@ -10,6 +10,7 @@ use crate::codec::{decode_item, encode_item};
 use crate::engine::{CATALOG, Engine, Namespace, STATS, items_table_name};
 use crate::error::{Error, Result};
 use crate::expr::{self, ExpressionInput, Expressions};
+use crate::keys::check_index_keys;
 use crate::value::{AttributeValue, Item, MAX_ITEM_SIZE, item_size};
 
 /// `ConsumedCapacity` as returned when `ReturnConsumedCapacity` asks.
@@ -357,6 +358,7 @@ impl Engine {
         let old = self.write(|txn| {
             let meta = Engine::meta_in(txn, ns, &input.table_name)?;
             let key_bytes = meta.primary_key().encode_item_key(&input.item)?;
+            check_index_keys(&input.item, &meta.index_key_types())?;
             let old = Engine::load_item(txn, &meta, &key_bytes)?;
             check_condition(
                 &exprs,
@@ -564,6 +566,7 @@ impl Engine {
                 update.apply(&mut new)?;
             }
             check_item_size(&new)?;
+            check_index_keys(&new, &meta.index_key_types())?;
             let slot = ItemSlot {
                 table_key: ns.table_key(&meta.name),
                 meta,

@@ -82,7 +82,7 @@ impl PrimaryKey {
             if v.scalar_type() != Some(*ty) {
                 return Err(mismatch());
             }
-            check_key_value(name, v, i == 0)?;
+            check_key_value(name, v, i == 0, INVALID)?;
             encode_component(v, &mut out);
         }
         Ok(out)
@@ -106,7 +106,7 @@ impl PrimaryKey {
                     v.type_name()
                 )));
             }
-            check_key_value(name, v, i == 0)?;
+            check_key_value(name, v, i == 0, NOT_VALID)?;
             encode_component(v, &mut out);
         }
         Ok(out)
@@ -121,15 +121,19 @@ impl PrimaryKey {
     }
 }
 
-fn check_key_value(name: &str, v: &AttributeValue, is_hash: bool) -> Result<()> {
+/// AWS words the same rule differently for a `Key` parameter and for an `Item`.
+const INVALID: &str = "One or more parameter values were invalid:";
+const NOT_VALID: &str = "One or more parameter values are not valid.";
+
+fn check_key_value(name: &str, v: &AttributeValue, is_hash: bool, prefix: &str) -> Result<()> {
     let (empty, len, what) = match v {
         AttributeValue::S(s) => (s.is_empty(), s.len(), "string"),
         AttributeValue::B(b) => (b.is_empty(), b.len(), "binary"),
         _ => (false, 0, ""),
     };
     if empty {
-        return Err(Error::invalid_parameter(format!(
-            "The AttributeValue for a key attribute cannot contain an empty {what} value. Key: {name}"
+        return Err(Error::validation(format!(
+            "{prefix} The AttributeValue for a key attribute cannot contain an empty {what} value. Key: {name}"
         )));
     }
     if is_hash && len > MAX_HASH_KEY_SIZE {
@@ -141,6 +145,32 @@ fn check_key_value(name: &str, v: &AttributeValue, is_hash: bool) -> Result<()> 
         return Err(Error::invalid_parameter(
             "Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
         ));
+    }
+    Ok(())
+}
+
+/// Checks an item's secondary-index key attributes: each one present must have the type its
+/// attribute definition gives and must not be an empty string or binary.
+pub fn check_index_keys(item: &Item, indexes: &[(&str, &str, ScalarType)]) -> Result<()> {
+    for (index, attr, ty) in indexes {
+        let Some(v) = item.get(*attr) else { continue };
+        if v.scalar_type() != Some(*ty) {
+            return Err(Error::invalid_parameter(format!(
+                "Type mismatch for Index Key {attr} Expected: {} Actual: {} IndexName: {index}",
+                ty.as_str(),
+                v.type_name()
+            )));
+        }
+        let empty = match v {
+            AttributeValue::S(s) => s.is_empty().then_some("string"),
+            AttributeValue::B(b) => b.is_empty().then_some("binary"),
+            _ => None,
+        };
+        if let Some(what) = empty {
+            return Err(Error::validation(format!(
+                "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {what} value. IndexName: {index}, IndexKey: {attr}"
+            )));
+        }
     }
     Ok(())
 }
@@ -281,7 +311,7 @@ mod tests {
         );
         check_put(
             r#"{"id":{"S":""},"n":{"N":"1"}}"#,
-            "One or more parameter values were invalid: The AttributeValue for a key attribute cannot contain an empty string value. Key: id",
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: id",
         );
     }
 
