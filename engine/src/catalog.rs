@@ -170,6 +170,11 @@ impl TableMeta {
         )
     }
 
+    /// This table's key in the catalog and stats tables.
+    pub fn catalog_key(&self) -> String {
+        crate::engine::Namespace::new(self.account.clone(), self.region.clone()).table_key(&self.name)
+    }
+
     /// The resolved primary key.
     pub fn primary_key(&self) -> PrimaryKey {
         resolve_key(&self.key_schema, &self.attribute_definitions)

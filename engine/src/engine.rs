@@ -43,8 +43,13 @@ impl Namespace {
         }
     }
 
-    /// The catalog key of a table in this namespace.
+    /// The catalog key of a table in this namespace. `table` may also be a table ARN
+    /// (`arn:aws:dynamodb:REGION:ACCOUNT:table/NAME`), which AWS accepts wherever a table name
+    /// goes; the ARN's account and region then name the namespace.
     pub(crate) fn table_key(&self, table: &str) -> String {
+        if let Some((account, region, name)) = parse_table_arn(table) {
+            return format!("{account}\x1f{region}\x1f{name}");
+        }
         format!("{}\x1f{}\x1f{}", self.account, self.region, table)
     }
 
@@ -58,6 +63,23 @@ impl Default for Namespace {
     fn default() -> Self {
         Namespace::new("000000000000", "us-east-1")
     }
+}
+
+/// Splits `arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME` into (account, region, name).
+pub(crate) fn parse_table_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_partition), Some("dynamodb"), Some(region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let name = resource.strip_prefix("table/")?;
+    (!name.is_empty() && !name.contains('/')).then_some((account, region, name))
 }
 
 /// Name of the redb table holding the items of table number `n`.
@@ -77,6 +99,23 @@ impl std::fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("clock", &self.clock)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_arns_name_their_namespace() {
+        let ns = Namespace::new("111111111111", "us-east-1");
+        assert_eq!(ns.table_key("users"), "111111111111\x1fus-east-1\x1fusers");
+        assert_eq!(
+            ns.table_key("arn:aws:dynamodb:eu-west-1:222222222222:table/users"),
+            "222222222222\x1feu-west-1\x1fusers"
+        );
+        assert_eq!(parse_table_arn("arn:aws:dynamodb:eu-west-1:2:table/users/stream/x"), None);
+        assert_eq!(parse_table_arn("arn:aws:s3:eu-west-1:2:table/users"), None);
     }
 }
 

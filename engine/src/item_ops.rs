@@ -366,7 +366,7 @@ impl Engine {
                 input.return_values_on_condition_check_failure.as_deref(),
             )?;
             let slot = ItemSlot {
-                table_key: ns.table_key(&meta.name),
+                table_key: meta.catalog_key(),
                 meta,
                 key_bytes,
                 old,
@@ -495,7 +495,7 @@ impl Engine {
                 input.return_values_on_condition_check_failure.as_deref(),
             )?;
             let slot = ItemSlot {
-                table_key: ns.table_key(&meta.name),
+                table_key: meta.catalog_key(),
                 meta,
                 key_bytes,
                 old,
@@ -568,7 +568,7 @@ impl Engine {
             check_item_size(&new)?;
             check_index_keys(&new, &meta.index_key_types())?;
             let slot = ItemSlot {
-                table_key: ns.table_key(&meta.name),
+                table_key: meta.catalog_key(),
                 meta,
                 key_bytes,
                 old,
