@@ -9,8 +9,9 @@
 //!
 //! * **Syntax** follows Java's `new BigDecimal(String)`: optional `+`/`-`, digits with at most one
 //!   `.` (`.5` and `1.` are accepted, `.` alone is not), optional `e`/`E` exponent with optional
-//!   sign and at least one digit. No whitespace, no `Infinity`/`NaN`/hex. An exponent that does
-//!   not fit a Java `int` is rejected as not numeric, as `BigDecimal` does. (Brief + Java
+//!   sign and at least one digit. No whitespace, no `Infinity`/`NaN`/hex. An exponent, or a scale
+//!   (fraction digits minus exponent), that does not fit a Java `int` is rejected as not numeric,
+//!   as `BigDecimal` does. (Brief + Java
 //!   `BigDecimal` grammar; dynalite's `big.js` grammar is the same except that it refuses a
 //!   leading `+`, which we accept as Java does — not verified against AWS.)
 //! * **Error messages and their order** (dynalite `validations/index.js` `checkNum`, whose tests
@@ -452,6 +453,10 @@ impl FromStr for Number {
                 return Err(not_numeric());
             }
         }
+        // BigDecimal also refuses a scale (fraction digits minus exponent) outside an int.
+        if i32::try_from(frac_len - exponent).is_err() {
+            return Err(not_numeric());
+        }
         Number::from_digits(negative, &digits, exponent - frac_len)
     }
 }
@@ -646,7 +651,13 @@ mod tests {
         check("1e-131", UNDERFLOW);
         check("-1e-131", UNDERFLOW);
         check("0.1e-130", UNDERFLOW);
-        check("1e-2147483648", UNDERFLOW);
+        check("1e-2147483647", UNDERFLOW);
+        check("1e-2147483648", &format!("{NOT_NUMERIC}: 1e-2147483648"));
+        check(
+            "0.1e-2147483647",
+            &format!("{NOT_NUMERIC}: 0.1e-2147483647"),
+        );
+        check("10.0e2147483647", OVERFLOW);
         check("1E-130", &format!("0.{}1", "0".repeat(129)));
         // Range is checked before digits (dynalite's order).
         check("1234567890123456789012345678901234567891e126", OVERFLOW);
