@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod expr;
 mod number;
 mod value;
 

@@ -104,7 +104,9 @@ impl AttributeValue {
             AttributeValue::Bool(_) | AttributeValue::Null => 1,
             // Each element of a list or map costs one byte beyond its own size, and the
             // container three bytes (CapacityUnitCalculations).
-            AttributeValue::M(m) => 3 + m.iter().map(|(k, v)| k.len() + v.size() + 1).sum::<usize>(),
+            AttributeValue::M(m) => {
+                3 + m.iter().map(|(k, v)| k.len() + v.size() + 1).sum::<usize>()
+            }
             AttributeValue::L(l) => 3 + l.iter().map(|v| v.size() + 1).sum::<usize>(),
             AttributeValue::Ss(v) => v.iter().map(String::len).sum(),
             AttributeValue::Ns(v) => v.iter().map(Number::size).sum(),
@@ -185,20 +187,28 @@ impl<'de> Visitor<'de> for AvVisitor {
         let mut pending: Option<String> = None;
         while let Some(key) = map.next_key::<String>()? {
             let value: Option<Result<AttributeValue, String>> = match key.as_str() {
-                "S" => map.next_value::<Option<String>>()?.map(|s| Ok(AttributeValue::S(s))),
-                "N" => map
+                "S" => map
                     .next_value::<Option<String>>()?
-                    .map(|s| parse_number::<de::value::Error>(&s).map(AttributeValue::N).map_err(|e| e.to_string())),
+                    .map(|s| Ok(AttributeValue::S(s))),
+                "N" => map.next_value::<Option<String>>()?.map(|s| {
+                    parse_number::<de::value::Error>(&s)
+                        .map(AttributeValue::N)
+                        .map_err(|e| e.to_string())
+                }),
                 "B" => match map.next_value::<Option<String>>()? {
                     Some(s) => Some(Ok(AttributeValue::B(decode_b64(&s)?))),
                     None => None,
                 },
-                "BOOL" => map.next_value::<Option<bool>>()?.map(|b| Ok(AttributeValue::Bool(b))),
+                "BOOL" => map
+                    .next_value::<Option<bool>>()?
+                    .map(|b| Ok(AttributeValue::Bool(b))),
                 "NULL" => map.next_value::<Option<bool>>()?.map(|b| {
                     if b {
                         Ok(AttributeValue::Null)
                     } else {
-                        Err(invalid("Null attribute value types must have the value of true"))
+                        Err(invalid(
+                            "Null attribute value types must have the value of true",
+                        ))
                     }
                 }),
                 "M" => map
@@ -211,14 +221,19 @@ impl<'de> Visitor<'de> for AvVisitor {
                     if v.is_empty() {
                         Err(invalid("An string set  may not be empty"))
                     } else if has_duplicates(&v) {
-                        Err(invalid(&format!("Input collection [{}] contains duplicates.", v.join(", "))))
+                        Err(invalid(&format!(
+                            "Input collection [{}] contains duplicates.",
+                            v.join(", ")
+                        )))
                     } else {
                         Ok(AttributeValue::Ss(v))
                     }
                 }),
                 "NS" => match map.next_value::<Option<Vec<String>>>()? {
                     None => None,
-                    Some(v) if v.is_empty() => Some(Err(invalid("An number set  may not be empty"))),
+                    Some(v) if v.is_empty() => {
+                        Some(Err(invalid("An number set  may not be empty")))
+                    }
                     Some(v) => {
                         let mut nums = Vec::with_capacity(v.len());
                         let mut err = None;
@@ -242,7 +257,9 @@ impl<'de> Visitor<'de> for AvVisitor {
                 },
                 "BS" => match map.next_value::<Option<Vec<String>>>()? {
                     None => None,
-                    Some(v) if v.is_empty() => Some(Err(invalid("Binary sets should not be empty"))),
+                    Some(v) if v.is_empty() => {
+                        Some(Err(invalid("Binary sets should not be empty")))
+                    }
                     Some(v) => {
                         let mut bins = Vec::with_capacity(v.len());
                         for s in &v {
@@ -296,7 +313,9 @@ mod tests {
 
     #[track_caller]
     fn check_err(json: &str, expect: &str) {
-        let err = serde_json::from_str::<AttributeValue>(json).unwrap_err().to_string();
+        let err = serde_json::from_str::<AttributeValue>(json)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with(expect), "got {err:?}, want {expect:?}");
     }
 
@@ -334,9 +353,18 @@ mod tests {
 
     #[test]
     fn set_rules_match_aws() {
-        check_err(r#"{"SS":[]}"#, "One or more parameter values were invalid: An string set  may not be empty");
-        check_err(r#"{"NS":[]}"#, "One or more parameter values were invalid: An number set  may not be empty");
-        check_err(r#"{"BS":[]}"#, "One or more parameter values were invalid: Binary sets should not be empty");
+        check_err(
+            r#"{"SS":[]}"#,
+            "One or more parameter values were invalid: An string set  may not be empty",
+        );
+        check_err(
+            r#"{"NS":[]}"#,
+            "One or more parameter values were invalid: An number set  may not be empty",
+        );
+        check_err(
+            r#"{"BS":[]}"#,
+            "One or more parameter values were invalid: Binary sets should not be empty",
+        );
         check_err(
             r#"{"SS":["a","a"]}"#,
             "One or more parameter values were invalid: Input collection [a, a] contains duplicates.",
@@ -345,7 +373,10 @@ mod tests {
             r#"{"BS":["Yg==","Yg=="]}"#,
             "One or more parameter values were invalid: Input collection [Yg==, Yg==]of type BS contains duplicates.",
         );
-        check_err(r#"{"NS":["1","1.0"]}"#, "Input collection contains duplicates");
+        check_err(
+            r#"{"NS":["1","1.0"]}"#,
+            "Input collection contains duplicates",
+        );
         check_err(
             r#"{"NULL":false}"#,
             "One or more parameter values were invalid: Null attribute value types must have the value of true",
