@@ -207,7 +207,7 @@ pub fn parse(input: &ExpressionInput, key_attributes: &[&str]) -> Result<Express
         for attr in update.updated_attributes() {
             if key_attributes.contains(&attr) {
                 return Err(Error::Validation(format!(
-                    "Cannot update attribute {attr}. This attribute is part of the key"
+                    "One or more parameter values were invalid: Cannot update attribute {attr}. This attribute is part of the key"
                 )));
             }
         }
