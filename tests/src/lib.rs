@@ -22,7 +22,9 @@ pub struct TestServer {
 pub async fn start() -> TestServer {
     let engine = Engine::builder().seed(42).build().expect("engine");
     let router = Router::new(Arc::new(engine));
-    let handle = ddb_harness::bind(SocketAddr::from(([127, 0, 0, 1], 0)), router).await.expect("bind");
+    let handle = ddb_harness::bind(SocketAddr::from(([127, 0, 0, 1], 0)), router)
+        .await
+        .expect("bind");
     let client = client_for(&handle.endpoint(), "AKIDTEST", "us-east-1");
     TestServer { handle, client }
 }
@@ -33,10 +35,15 @@ pub fn client_for(endpoint: &str, access_key: &str, region: &str) -> aws_sdk_dyn
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
-        .credentials_provider(Credentials::new(access_key, "secret", None, None, "ddb-tests"))
+        .credentials_provider(Credentials::new(
+            access_key,
+            "secret",
+            None,
+            None,
+            "ddb-tests",
+        ))
         .endpoint_url(endpoint)
         .http_client(http)
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
-

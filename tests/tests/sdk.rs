@@ -2,8 +2,8 @@
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput,
-    ReturnValue, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ProvisionedThroughput, ReturnValue, ScalarAttributeType,
 };
 use ddb_tests::{client_for, start};
 
@@ -12,9 +12,19 @@ async fn create_users(client: &aws_sdk_dynamodb::Client, name: &str) {
         .create_table()
         .table_name(name)
         .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("id").attribute_type(ScalarAttributeType::S).build().unwrap(),
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
         )
-        .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
@@ -33,28 +43,70 @@ fn n(v: &str) -> AttributeValue {
 async fn create_describe_list_delete_table() {
     let t = start().await;
     create_users(&t.client, "users").await;
-    let desc = t.client.describe_table().table_name("users").send().await.unwrap();
+    let desc = t
+        .client
+        .describe_table()
+        .table_name("users")
+        .send()
+        .await
+        .unwrap();
     let table = desc.table().unwrap();
     assert_eq!(table.table_name(), Some("users"));
     assert_eq!(table.table_status().map(|s| s.as_str()), Some("ACTIVE"));
     assert!(table.table_arn().unwrap().ends_with(":table/users"));
-    assert_eq!(table.billing_mode_summary().and_then(|b| b.billing_mode()).map(|b| b.as_str()), Some("PAY_PER_REQUEST"));
+    assert_eq!(
+        table
+            .billing_mode_summary()
+            .and_then(|b| b.billing_mode())
+            .map(|b| b.as_str()),
+        Some("PAY_PER_REQUEST")
+    );
 
     let list = t.client.list_tables().send().await.unwrap();
     assert_eq!(list.table_names(), ["users"]);
 
-    let err = t.client.create_table()
+    let err = t
+        .client
+        .create_table()
         .table_name("users")
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("id").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().unwrap())
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .billing_mode(BillingMode::PayPerRequest)
-        .send().await.unwrap_err();
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("ResourceInUseException"));
 
-    t.client.delete_table().table_name("users").send().await.unwrap();
-    let err = t.client.describe_table().table_name("users").send().await.unwrap_err();
+    t.client
+        .delete_table()
+        .table_name("users")
+        .send()
+        .await
+        .unwrap();
+    let err = t
+        .client
+        .describe_table()
+        .table_name("users")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("ResourceNotFoundException"));
-    assert_eq!(err.message(), Some("Requested resource not found: Table: users not found"));
+    assert_eq!(
+        err.message(),
+        Some("Requested resource not found: Table: users not found")
+    );
 }
 
 #[tokio::test]
@@ -66,10 +118,26 @@ async fn list_tables_paginates() {
     let page = t.client.list_tables().limit(3).send().await.unwrap();
     assert_eq!(page.table_names(), ["t00", "t01", "t02"]);
     assert_eq!(page.last_evaluated_table_name(), Some("t02"));
-    let page = t.client.list_tables().limit(3).exclusive_start_table_name("t05").send().await.unwrap();
+    let page = t
+        .client
+        .list_tables()
+        .limit(3)
+        .exclusive_start_table_name("t05")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.table_names(), ["t06"]);
     assert_eq!(page.last_evaluated_table_name(), None);
-    let all: Vec<String> = t.client.list_tables().limit(2).into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.unwrap();
+    let all: Vec<String> = t
+        .client
+        .list_tables()
+        .limit(2)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 7);
 }
 
@@ -83,20 +151,65 @@ async fn put_get_delete_item_roundtrip() {
         .item("id", s("u1"))
         .item("age", n("30.50"))
         .item("tags", AttributeValue::Ss(vec!["a".into(), "b".into()]))
-        .item("blob", AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(vec![0u8, 1, 2])))
-        .item("nested", AttributeValue::M([("l".to_string(), AttributeValue::L(vec![AttributeValue::Null(true), AttributeValue::Bool(false)]))].into()))
+        .item(
+            "blob",
+            AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(vec![0u8, 1, 2])),
+        )
+        .item(
+            "nested",
+            AttributeValue::M(
+                [(
+                    "l".to_string(),
+                    AttributeValue::L(vec![
+                        AttributeValue::Null(true),
+                        AttributeValue::Bool(false),
+                    ]),
+                )]
+                .into(),
+            ),
+        )
         .send()
         .await
         .unwrap();
-    let got = t.client.get_item().table_name("users").key("id", s("u1")).consistent_read(true).send().await.unwrap();
+    let got = t
+        .client
+        .get_item()
+        .table_name("users")
+        .key("id", s("u1"))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
     let item = got.item().unwrap();
-    assert_eq!(item.get("age"), Some(&n("30.5")), "numbers come back canonical");
-    assert_eq!(item.get("tags"), Some(&AttributeValue::Ss(vec!["a".into(), "b".into()])));
+    assert_eq!(
+        item.get("age"),
+        Some(&n("30.5")),
+        "numbers come back canonical"
+    );
+    assert_eq!(
+        item.get("tags"),
+        Some(&AttributeValue::Ss(vec!["a".into(), "b".into()]))
+    );
     assert_eq!(item.len(), 5);
 
-    let old = t.client.delete_item().table_name("users").key("id", s("u1")).return_values(ReturnValue::AllOld).send().await.unwrap();
+    let old = t
+        .client
+        .delete_item()
+        .table_name("users")
+        .key("id", s("u1"))
+        .return_values(ReturnValue::AllOld)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(old.attributes().unwrap().get("id"), Some(&s("u1")));
-    let got = t.client.get_item().table_name("users").key("id", s("u1")).send().await.unwrap();
+    let got = t
+        .client
+        .get_item()
+        .table_name("users")
+        .key("id", s("u1"))
+        .send()
+        .await
+        .unwrap();
     assert!(got.item().is_none());
 }
 
@@ -104,12 +217,39 @@ async fn put_get_delete_item_roundtrip() {
 async fn key_errors_are_aws_validation_errors() {
     let t = start().await;
     create_users(&t.client, "users").await;
-    let err = t.client.get_item().table_name("users").key("id", n("1")).send().await.unwrap_err();
+    let err = t
+        .client
+        .get_item()
+        .table_name("users")
+        .key("id", n("1"))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("ValidationException"));
-    assert_eq!(err.message(), Some("The provided key element does not match the schema"));
-    let err = t.client.put_item().table_name("users").item("x", s("1")).send().await.unwrap_err();
-    assert_eq!(err.message(), Some("One or more parameter values were invalid: Missing the key id in the item"));
-    let err = t.client.put_item().table_name("missing").item("id", s("1")).send().await.unwrap_err();
+    assert_eq!(
+        err.message(),
+        Some("The provided key element does not match the schema")
+    );
+    let err = t
+        .client
+        .put_item()
+        .table_name("users")
+        .item("x", s("1"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        Some("One or more parameter values were invalid: Missing the key id in the item")
+    );
+    let err = t
+        .client
+        .put_item()
+        .table_name("missing")
+        .item("id", s("1"))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("ResourceNotFoundException"));
 }
 
@@ -117,7 +257,8 @@ async fn key_errors_are_aws_validation_errors() {
 async fn update_item_with_expressions() {
     let t = start().await;
     create_users(&t.client, "users").await;
-    let out = t.client
+    let out = t
+        .client
         .update_item()
         .table_name("users")
         .key("id", s("u1"))
@@ -134,7 +275,8 @@ async fn update_item_with_expressions() {
     assert_eq!(attrs.get("hits"), Some(&n("1")));
     assert_eq!(attrs.get("name"), Some(&s("Alice")));
 
-    let err = t.client
+    let err = t
+        .client
         .put_item()
         .table_name("users")
         .item("id", s("u1"))
@@ -152,10 +294,29 @@ async fn accounts_and_regions_are_isolated() {
     create_users(&t.client, "shared-name").await;
     let endpoint = t.handle.endpoint();
     let other_region = client_for(&endpoint, "AKIDTEST", "eu-west-1");
-    assert!(other_region.list_tables().send().await.unwrap().table_names().is_empty());
+    assert!(
+        other_region
+            .list_tables()
+            .send()
+            .await
+            .unwrap()
+            .table_names()
+            .is_empty()
+    );
     let other_account = client_for(&endpoint, "AKIDOTHER", "us-east-1");
-    assert!(other_account.list_tables().send().await.unwrap().table_names().is_empty());
-    assert_eq!(t.client.list_tables().send().await.unwrap().table_names(), ["shared-name"]);
+    assert!(
+        other_account
+            .list_tables()
+            .send()
+            .await
+            .unwrap()
+            .table_names()
+            .is_empty()
+    );
+    assert_eq!(
+        t.client.list_tables().send().await.unwrap().table_names(),
+        ["shared-name"]
+    );
 }
 
 #[tokio::test]
@@ -163,19 +324,61 @@ async fn update_table_changes_billing_and_protection() {
     let t = start().await;
     t.client
         .create_table()
-        .table_name("p")
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("id").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().unwrap())
-        .provisioned_throughput(ProvisionedThroughput::builder().read_capacity_units(5).write_capacity_units(5).build().unwrap())
+        .table_name("protected")
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .provisioned_throughput(
+            ProvisionedThroughput::builder()
+                .read_capacity_units(5)
+                .write_capacity_units(5)
+                .build()
+                .unwrap(),
+        )
         .deletion_protection_enabled(true)
         .send()
         .await
         .unwrap();
-    let err = t.client.delete_table().table_name("p").send().await.unwrap_err();
+    let err = t
+        .client
+        .delete_table()
+        .table_name("protected")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("ValidationException"));
-    let out = t.client.update_table().table_name("p").billing_mode(BillingMode::PayPerRequest).deletion_protection_enabled(false).send().await.unwrap();
+    let out = t
+        .client
+        .update_table()
+        .table_name("protected")
+        .billing_mode(BillingMode::PayPerRequest)
+        .deletion_protection_enabled(false)
+        .send()
+        .await
+        .unwrap();
     let d = out.table_description().unwrap();
     assert_eq!(d.deletion_protection_enabled(), Some(false));
-    assert_eq!(d.billing_mode_summary().and_then(|b| b.billing_mode()).map(|b| b.as_str()), Some("PAY_PER_REQUEST"));
-    t.client.delete_table().table_name("p").send().await.unwrap();
+    assert_eq!(
+        d.billing_mode_summary()
+            .and_then(|b| b.billing_mode())
+            .map(|b| b.as_str()),
+        Some("PAY_PER_REQUEST")
+    );
+    t.client
+        .delete_table()
+        .table_name("protected")
+        .send()
+        .await
+        .unwrap();
 }
