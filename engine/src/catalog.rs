@@ -172,7 +172,8 @@ impl TableMeta {
 
     /// This table's key in the catalog and stats tables.
     pub fn catalog_key(&self) -> String {
-        crate::engine::Namespace::new(self.account.clone(), self.region.clone()).table_key(&self.name)
+        crate::engine::Namespace::new(self.account.clone(), self.region.clone())
+            .table_key(&self.name)
     }
 
     /// The resolved primary key.
@@ -183,7 +184,11 @@ impl TableMeta {
     /// (index name, attribute, type) of every secondary-index key attribute that is not a
     /// table key attribute.
     pub fn index_key_types(&self) -> Vec<(&str, &str, ScalarType)> {
-        let table_keys: Vec<&str> = self.key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
+        let table_keys: Vec<&str> = self
+            .key_schema
+            .iter()
+            .map(|k| k.attribute_name.as_str())
+            .collect();
         let mut out = Vec::new();
         for idx in self.lsis.iter().chain(&self.gsis) {
             for k in &idx.key_schema {
@@ -191,7 +196,11 @@ impl TableMeta {
                 if table_keys.contains(&name) {
                     continue;
                 }
-                if let Some(d) = self.attribute_definitions.iter().find(|d| d.attribute_name == name) {
+                if let Some(d) = self
+                    .attribute_definitions
+                    .iter()
+                    .find(|d| d.attribute_name == name)
+                {
                     out.push((idx.name.as_str(), name, d.attribute_type));
                 }
             }

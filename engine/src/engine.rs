@@ -68,14 +68,22 @@ impl Default for Namespace {
 /// Splits `arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME` into (account, region, name).
 pub(crate) fn parse_table_arn(arn: &str) -> Option<(&str, &str, &str)> {
     let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_partition), Some("dynamodb"), Some(region), Some(account), Some(resource)) = (
+    let (
+        Some("arn"),
+        Some(_partition),
+        Some("dynamodb"),
+        Some(region),
+        Some(account),
+        Some(resource),
+    ) = (
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
-    ) else {
+    )
+    else {
         return None;
     };
     let name = resource.strip_prefix("table/")?;
@@ -114,7 +122,10 @@ mod tests {
             ns.table_key("arn:aws:dynamodb:eu-west-1:222222222222:table/users"),
             "222222222222\x1feu-west-1\x1fusers"
         );
-        assert_eq!(parse_table_arn("arn:aws:dynamodb:eu-west-1:2:table/users/stream/x"), None);
+        assert_eq!(
+            parse_table_arn("arn:aws:dynamodb:eu-west-1:2:table/users/stream/x"),
+            None
+        );
         assert_eq!(parse_table_arn("arn:aws:s3:eu-west-1:2:table/users"), None);
     }
 }

@@ -191,28 +191,6 @@ fn check_expression_params(
     Ok(())
 }
 
-fn check_names_values(params: &ExpressionParams) -> Result<()> {
-    if params
-        .expression_attribute_names
-        .as_ref()
-        .is_some_and(BTreeMap::is_empty)
-    {
-        return Err(Error::validation(
-            "ExpressionAttributeNames must not be empty",
-        ));
-    }
-    if params
-        .expression_attribute_values
-        .as_ref()
-        .is_some_and(BTreeMap::is_empty)
-    {
-        return Err(Error::validation(
-            "ExpressionAttributeValues must not be empty",
-        ));
-    }
-    Ok(())
-}
-
 fn check_item_size(item: &Item) -> Result<()> {
     if item_size(item) > MAX_ITEM_SIZE {
         return Err(Error::validation(
@@ -335,7 +313,6 @@ impl Engine {
             &[("ConditionExpression", input.condition_expression.is_some())],
             &input.params,
         )?;
-        check_names_values(&input.params)?;
         let return_values = input.return_values.as_deref().unwrap_or("NONE");
         if !matches!(return_values, "NONE" | "ALL_OLD") {
             return Err(Error::validation(
@@ -405,7 +382,6 @@ impl Engine {
                 "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
             ));
         }
-        check_names_values(&input.params)?;
         if let Some(attrs) = &input.attributes_to_get {
             let mut seen = std::collections::BTreeSet::new();
             for a in attrs {
@@ -466,7 +442,6 @@ impl Engine {
             &[("ConditionExpression", input.condition_expression.is_some())],
             &input.params,
         )?;
-        check_names_values(&input.params)?;
         let return_values = input.return_values.as_deref().unwrap_or("NONE");
         if !matches!(return_values, "NONE" | "ALL_OLD") {
             return Err(Error::validation(
@@ -534,24 +509,24 @@ impl Engine {
             ],
             &input.params,
         )?;
-        check_names_values(&input.params)?;
         let return_values = input.return_values.as_deref().unwrap_or("NONE");
+        let expression_input = ExpressionInput {
+            condition: input.condition_expression.as_deref(),
+            update: input.update_expression.as_deref(),
+            projection: None,
+            filter: None,
+            key_condition: None,
+            names: input.params.expression_attribute_names.as_ref(),
+            values: input.params.expression_attribute_values.as_ref(),
+        };
+        // Expressions are checked before the table is looked up, as AWS does; the check
+        // that no key attribute is updated needs the schema and runs once it is known.
+        expr::parse(&expression_input, &[])?;
         let meta = self
             .table_meta(ns, &input.table_name)?
             .ok_or_else(Error::table_not_found)?;
         let pk = meta.primary_key();
-        let exprs = expr::parse(
-            &ExpressionInput {
-                condition: input.condition_expression.as_deref(),
-                update: input.update_expression.as_deref(),
-                projection: None,
-                filter: None,
-                key_condition: None,
-                names: input.params.expression_attribute_names.as_ref(),
-                values: input.params.expression_attribute_values.as_ref(),
-            },
-            &pk.names(),
-        )?;
+        let exprs = expr::parse(&expression_input, &pk.names())?;
         let (old, new) = self.write(|txn| {
             let meta = Engine::meta_in(txn, ns, &input.table_name)?;
             let key_bytes = meta.primary_key().encode_key_param(&input.key)?;

@@ -312,6 +312,12 @@ pub fn deserialize_expression_values<'de, D: Deserializer<'de>>(
 ) -> Result<Option<BTreeMap<String, AttributeValue>>, D::Error> {
     let raw: Option<BTreeMap<String, serde_json::Value>> = Option::deserialize(deserializer)?;
     let Some(raw) = raw else { return Ok(None) };
+    // A malformed key is reported before any value is looked at.
+    if let Some(k) = raw.keys().find(|k| !crate::expr::key_is_valid(k, ':')) {
+        return Err(de::Error::custom(format!(
+            "ExpressionAttributeValues contains invalid key: Syntax error; key: \"{k}\""
+        )));
+    }
     let mut out = BTreeMap::new();
     for (k, v) in raw {
         let value = AttributeValue::deserialize(v).map_err(|e| {

@@ -77,7 +77,7 @@ fn invalid(kind: &str, msg: String) -> Error {
     Error::Validation(format!("Invalid {kind}: {msg}"))
 }
 
-fn key_is_valid(key: &str, sigil: char) -> bool {
+pub(crate) fn key_is_valid(key: &str, sigil: char) -> bool {
     let mut chars = key.chars();
     chars.next() == Some(sigil)
         && key.len() > 1
