@@ -7,5 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod diff;
 pub mod dynalite;
+pub mod live;
 pub mod wire;
