@@ -37,4 +37,4 @@ pub use table_ops::{
     CreateTableInput, DescribeTableOutput, ListTablesInput, ListTablesOutput,
     TableDescriptionOutput, TableNameInput, UpdateTableInput,
 };
-pub use value::{AttributeValue, Item, MAX_ITEM_SIZE, ScalarType, item_size};
+pub use value::{AttributeValue, Item, MAX_ITEM_SIZE, MAX_NESTING, ScalarType, check_nesting, item_size};

@@ -115,6 +115,31 @@ impl AttributeValue {
     }
 }
 
+/// The deepest document nesting AWS stores: a scalar inside 31 maps or lists is accepted,
+/// inside 32 it is not (measured against AWS, see nubo-db/dynoxide#110).
+pub const MAX_NESTING: usize = 31;
+
+impl AttributeValue {
+    /// How many maps and lists enclose this value's deepest member (a scalar has depth 0).
+    pub fn depth(&self) -> usize {
+        match self {
+            AttributeValue::M(m) => 1 + m.values().map(AttributeValue::depth).max().unwrap_or(0),
+            AttributeValue::L(l) => 1 + l.iter().map(AttributeValue::depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+}
+
+/// Rejects an item nested deeper than DynamoDB stores, with AWS's message.
+pub fn check_nesting(item: &Item) -> Result<(), crate::Error> {
+    if item.values().any(|v| v.depth() > MAX_NESTING) {
+        return Err(crate::Error::validation(
+            "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit",
+        ));
+    }
+    Ok(())
+}
+
 /// The size of an item as AWS bills it: attribute names plus values.
 pub fn item_size(item: &Item) -> usize {
     item.iter().map(|(k, v)| k.len() + v.size()).sum()
@@ -408,6 +433,21 @@ mod tests {
             r#"{"NULL":false}"#,
             "One or more parameter values were invalid: Null attribute value types must have the value of true",
         );
+    }
+
+    fn nested(levels: usize) -> Item {
+        let mut v = AttributeValue::S("x".into());
+        for i in 0..levels {
+            v = if i % 2 == 0 { AttributeValue::M([("k".to_string(), v)].into()) } else { AttributeValue::L(vec![v]) };
+        }
+        [("a".to_string(), v)].into()
+    }
+
+    #[test]
+    fn nesting_limit_is_31_wraps() {
+        assert!(check_nesting(&nested(31)).is_ok());
+        let err = check_nesting(&nested(32)).unwrap_err().to_string();
+        assert!(err.starts_with("Nesting Levels have exceeded supported limits"), "{err}");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! - [`KeyCondition`] lists the key predicates of a KeyConditionExpression; matching them to
 //!   the key schema is the caller's job.
 //!
-//! Pipeline: [`lexer`] (tokens with byte spans) → `parser` (raw trees, syntax errors quoting
+//! Pipeline: `lexer` (tokens with byte spans) → `parser` (raw trees, syntax errors quoting
 //! the token and its neighbours) → `validate` (AWS's static errors in AWS's priority order,
 //! typed trees) → `eval`/`update`/`projection`. Every error is an [`Error::Validation`] with
 //! AWS's exact text.
