@@ -7,24 +7,36 @@ use aws_sdk_dynamodb::types::{
 };
 use ddb_tests::{client_for, start};
 
-async fn create_users(client: &aws_sdk_dynamodb::Client, name: &str) {
+fn id_definition() -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name("id")
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .unwrap()
+}
+
+fn id_hash_key() -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name("id")
+        .key_type(KeyType::Hash)
+        .build()
+        .unwrap()
+}
+
+/// A CreateTable request for an on-demand table keyed by string `id`.
+fn users_table(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+) -> aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder {
     client
         .create_table()
         .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
+        .attribute_definitions(id_definition())
+        .key_schema(id_hash_key())
+}
+
+async fn create_users(client: &aws_sdk_dynamodb::Client, name: &str) {
+    users_table(client, name)
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
@@ -65,24 +77,7 @@ async fn create_describe_list_delete_table() {
     let list = t.client.list_tables().send().await.unwrap();
     assert_eq!(list.table_names(), ["users"]);
 
-    let err = t
-        .client
-        .create_table()
-        .table_name("users")
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
+    let err = users_table(&t.client, "users")
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
@@ -322,23 +317,7 @@ async fn accounts_and_regions_are_isolated() {
 #[tokio::test]
 async fn update_table_changes_billing_and_protection() {
     let t = start().await;
-    t.client
-        .create_table()
-        .table_name("protected")
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
+    users_table(&t.client, "protected")
         .provisioned_throughput(
             ProvisionedThroughput::builder()
                 .read_capacity_units(5)
