@@ -106,10 +106,15 @@ impl Divergences {
             strip(reference, &f.path);
             strip(ours, &f.path);
         }
-        let msg = |v: &Value| v.pointer("/body/message").and_then(Value::as_str).map(str::to_string);
+        let msg = |v: &Value| {
+            v.pointer("/body/message")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
         if let (Some(theirs), Some(mine)) = (msg(reference), msg(ours)) {
             let known = self.messages.iter().any(|m| {
-                m.reference == theirs && regex::Regex::new(&m.ours).is_ok_and(|re| re.is_match(&mine))
+                m.reference == theirs
+                    && regex::Regex::new(&m.ours).is_ok_and(|re| re.is_match(&mine))
             });
             if known {
                 if let Some(b) = ours.get_mut("body").and_then(Value::as_object_mut) {

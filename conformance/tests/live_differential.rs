@@ -43,7 +43,10 @@ fn scenarios_match_the_reference() {
     let reference = Reference::start().unwrap_or_else(|e| panic!("{e}"));
     eprintln!("reference: {}", reference.name);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     files.sort();
     let suffix = format!("{}", std::process::id());
     let divergences = Divergences::bundled();
@@ -56,13 +59,21 @@ fn scenarios_match_the_reference() {
         for (i, step) in steps.iter().enumerate() {
             let body = rename(&step.body, &suffix);
             let ours = normalize(&call(&router, &step.op, &body));
-            let theirs = normalize(&reference.call(&step.op, &body).unwrap_or_else(|e| panic!("reference: {e}")));
+            let theirs = normalize(
+                &reference
+                    .call(&step.op, &body)
+                    .unwrap_or_else(|e| panic!("reference: {e}")),
+            );
             let mut ours = rename_back(&ours, &suffix);
             let mut theirs = rename_back(&theirs, &suffix);
             divergences.reconcile(&mut theirs, &mut ours);
             compared += 1;
             if let Some(d) = diff(&theirs, &ours) {
-                let name = format!("{} step {i} {}", file.file_name().unwrap().to_string_lossy(), step.op);
+                let name = format!(
+                    "{} step {i} {}",
+                    file.file_name().unwrap().to_string_lossy(),
+                    step.op
+                );
                 match &step.divergence {
                     Some(reason) => eprintln!("known divergence, {name}: {reason}"),
                     None => failures.push(format!("{name}\nrequest: {}\n{d}", step.body)),
@@ -71,7 +82,11 @@ fn scenarios_match_the_reference() {
         }
     }
     eprintln!("{compared} steps compared, {} differ", failures.len());
-    assert!(failures.is_empty(), "responses differ from the reference:\n\n{}", failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "responses differ from the reference:\n\n{}",
+        failures.join("\n\n")
+    );
 }
 
 fn rename_back(v: &serde_json::Value, suffix: &str) -> serde_json::Value {
