@@ -214,12 +214,12 @@ pub fn parse(input: &ExpressionInput, key_attributes: &[&str]) -> Result<Express
     }
     if let Some(kc) = &key_condition {
         out.key_condition = Some(validate::key_condition(kc).map_err(Error::Validation)?);
-        if let Some(filter) = &out.filter {
-            if let Some(k) = validate::first_key_attribute(filter, key_attributes) {
-                return Err(Error::Validation(format!(
-                    "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
-                )));
-            }
+        if let Some(filter) = &out.filter
+            && let Some(k) = validate::first_key_attribute(filter, key_attributes)
+        {
+            return Err(Error::Validation(format!(
+                "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
+            )));
         }
     }
     Ok(out)

@@ -263,10 +263,10 @@ impl Update {
             | UpdateAction::Remove(p)
             | UpdateAction::Add(p, _)
             | UpdateAction::Delete(p, _)) = a;
-            if let Some(h) = p.head() {
-                if !out.contains(&h) {
-                    out.push(h);
-                }
+            if let Some(h) = p.head()
+                && !out.contains(&h)
+            {
+                out.push(h);
             }
         }
         out
