@@ -226,4 +226,6 @@ pub fn parse(input: &ExpressionInput, key_attributes: &[&str]) -> Result<Express
 }
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
