@@ -456,6 +456,27 @@ fn condition_shape_errors() {
 }
 
 #[test]
+fn expression_limits() {
+    let list: Vec<String> = (0..101).map(|_| ":a".to_string()).collect();
+    let v = r#"{":a":{"N":"1"}}"#;
+    check_err(
+        Filter,
+        &format!("x IN ({})", list.join(",")),
+        "",
+        v,
+        "Invalid FilterExpression: The IN operator is provided with too many operands; number of operands: 101",
+    );
+    let ors: Vec<&str> = (0..151).map(|_| "x = :a").collect();
+    check_err(
+        Filter,
+        &ors.join(" OR "),
+        "",
+        v,
+        "Invalid FilterExpression: The expression contains too many operators; operator count: 301",
+    );
+}
+
+#[test]
 fn update_static_errors() {
     check_err(
         Upd,
@@ -969,4 +990,28 @@ fn projections_keep_document_shape() {
         r#"{"name":{"S":"x"}}"#,
         r#"{"name":{"S":"x"}}"#,
     );
+}
+
+#[test]
+fn huge_inputs_fail_cleanly() {
+    let v = r#"{":a":{"N":"1"}}"#;
+    let long = vec!["x = :a"; 100_000].join(" AND ");
+    check_err(
+        Filter,
+        &long,
+        "",
+        v,
+        "Invalid FilterExpression: The expression contains too many operators; operator count: 199999",
+    );
+    let deep = format!("{}x = :a{}", "(".repeat(100_000), ")".repeat(100_000));
+    let (n, vals) = (None, values(v));
+    assert!(parse(&input(Filter, &deep, &n, &vals), &[]).is_err());
+    let nots = format!("{}x = :a", "NOT ".repeat(100_000));
+    assert!(parse(&input(Filter, &nots, &n, &vals), &[]).is_err());
+    let calls = format!(
+        "SET x = {}:a{}",
+        "list_append(".repeat(50_000),
+        ", :a)".repeat(50_000)
+    );
+    assert!(parse(&input(Upd, &calls, &n, &vals), &[]).is_err());
 }

@@ -218,6 +218,8 @@ const CONDITION_FUNCTIONS: &[(&str, usize)] = &[
     ("size", 1),
 ];
 
+/// The most operands `IN` takes (Limits.html, expression parameters).
+const MAX_IN_OPERANDS: usize = 100;
 const VALID_TYPES: &[&str] = &["S", "N", "B", "NULL", "SS", "BOOL", "L", "BS", "NS", "M"];
 
 impl CondValidator<'_, '_> {
@@ -473,6 +475,14 @@ impl CondValidator<'_, '_> {
                 let list: Vec<VOp> = list.iter().map(|o| self.operand(o, &mut le)).collect();
                 self.misused(std::slice::from_ref(&x));
                 self.misused(&list);
+                // Limits.html: at most 100 operands for IN. Message from an AWS error quoted
+                // in reapit/foundations#8255.
+                if list.len() > MAX_IN_OPERANDS && le.operand.is_none() {
+                    le.operand = Some(format!(
+                        "The IN operator is provided with too many operands; number of operands: {}",
+                        list.len()
+                    ));
+                }
                 self.finish_leaf(le);
                 let list: Option<Vec<Operand>> = list.into_iter().map(VOp::into_operand).collect();
                 Some(Condition::In(x.into_operand()?, list?))
