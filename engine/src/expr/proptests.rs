@@ -64,11 +64,12 @@ fn leaf() -> impl Strategy<Value = Condition> {
         path().prop_map(|p| Operand::Size(Box::new(Operand::Path(p)))),
     ];
     prop_oneof![
-        (comparator(), path(), right).prop_map(|(c, p, r)| Condition::Compare(
-            c,
-            Operand::Path(p),
-            r
-        )),
+        (comparator(), path(), right)
+            .prop_filter("ordering needs a scalar constant", |(c, _, r)| {
+                matches!(c, Comparator::Eq | Comparator::Ne)
+                    || !matches!(r, Operand::Value(v) if v.scalar_type().is_none())
+            })
+            .prop_map(|(c, p, r)| Condition::Compare(c, Operand::Path(p), r)),
         (
             path(),
             prop::sample::select(vec![(0usize, 1usize), (2, 3), (0, 0)])

@@ -477,6 +477,25 @@ fn expression_limits() {
 }
 
 #[test]
+fn ordering_a_constant_without_order_is_an_error() {
+    check_err(
+        Cond,
+        "a < :l",
+        "",
+        r#"{":l":{"L":[{"N":"1"}]}}"#,
+        "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: <, operand type: LIST",
+    );
+    check_err(
+        Cond,
+        ":l >= a",
+        "",
+        r#"{":l":{"BOOL":true}}"#,
+        "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: >=, operand type: BOOLEAN",
+    );
+    check_cond("a = :l", r#"{":l":{"L":[]}}"#, r#"{"a":{"L":[]}}"#, true);
+}
+
+#[test]
 fn update_static_errors() {
     check_err(
         Upd,

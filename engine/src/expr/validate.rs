@@ -69,6 +69,23 @@ fn value_type(v: &AttributeValue) -> &'static str {
     v.type_name()
 }
 
+/// The long type names AWS uses in some messages (`LIST`, `BOOLEAN`, …).
+fn long_type_name(v: &AttributeValue) -> &'static str {
+    match v {
+        AttributeValue::S(_) => "STRING",
+        AttributeValue::N(_) => "NUMBER",
+        AttributeValue::B(_) => "BINARY",
+        AttributeValue::Bool(_) => "BOOLEAN",
+        AttributeValue::Null => "NULL",
+        AttributeValue::L(_) => "LIST",
+        AttributeValue::M(_) => "MAP",
+        // Not confirmed against AWS; named like DynamoDB's own type enumeration.
+        AttributeValue::Ss(_) => "STRING_SET",
+        AttributeValue::Ns(_) => "NUMBER_SET",
+        AttributeValue::Bs(_) => "BINARY_SET",
+    }
+}
+
 /// AWS's rendering of a value inside `AttributeValue: {S:a}`.
 fn aws_value_text(v: &AttributeValue) -> String {
     let inner = match v {
@@ -427,6 +444,20 @@ impl CondValidator<'_, '_> {
                 let ops = [self.operand(x, &mut le), self.operand(y, &mut le)];
                 self.misused(&ops);
                 Self::distinct(op, &ops, &mut le);
+                // Ordering a constant that has no order is a static error, not a false
+                // comparison (scylladb test_condition_expression.py, test_update_condition_lt).
+                if matches!(*op, "<" | "<=" | ">" | ">=")
+                    && le.function.is_none()
+                    && let Some(v) = ops
+                        .iter()
+                        .filter_map(VOp::immediate)
+                        .find(|v| v.scalar_type().is_none())
+                {
+                    le.function = Some(format!(
+                        "Incorrect operand type for operator or function; operator or function: {op}, operand type: {}",
+                        long_type_name(v)
+                    ));
+                }
                 self.finish_leaf(le);
                 let [x, y] = ops;
                 let cmp = Comparator::from_str(op)?;
@@ -741,15 +772,9 @@ impl UpdateValidator<'_, '_> {
 
     fn operator(&mut self, section: Section, v: &AttributeValue) {
         let ty = match v {
-            AttributeValue::S(_) => "STRING",
             AttributeValue::N(_) if section == Section::Add => return,
-            AttributeValue::N(_) => "NUMBER",
-            AttributeValue::B(_) => "BINARY",
-            AttributeValue::Null => "NULL",
-            AttributeValue::Bool(_) => "BOOLEAN",
-            AttributeValue::L(_) => "LIST",
-            AttributeValue::M(_) => "MAP",
-            _ => return,
+            AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_) => return,
+            _ => long_type_name(v),
         };
         first(&mut self.errs.operand, || {
             format!(
