@@ -11,7 +11,27 @@
 //! - [`KeyCondition`] lists the key predicates of a KeyConditionExpression; matching them to
 //!   the key schema is the caller's job.
 //!
-//! Pipeline: [`lexer`] (tokens with byte spans) → `parser` (raw trees, syntax errors quoting
+//! ```
+//! use std::collections::BTreeMap;
+//! use ddb_engine::{AttributeValue, Item};
+//! use ddb_engine::expr::{ExpressionInput, parse};
+//!
+//! let values: BTreeMap<String, AttributeValue> =
+//!     [(":one".to_string(), AttributeValue::N("1".parse().unwrap()))].into();
+//! let input = ExpressionInput {
+//!     condition: Some("attribute_not_exists(hits) OR hits < :one"),
+//!     update: Some("SET hits = if_not_exists(hits, :one)"),
+//!     values: Some(&values),
+//!     ..Default::default()
+//! };
+//! let exprs = parse(&input, &["pk"]).unwrap();
+//! let mut item = Item::new();
+//! assert!(exprs.condition.unwrap().evaluate(&item).unwrap());
+//! exprs.update.unwrap().apply(&mut item).unwrap();
+//! assert_eq!(item["hits"], values[":one"]);
+//! ```
+//!
+//! Pipeline: `lexer` (tokens with byte spans) → `parser` (raw trees, syntax errors quoting
 //! the token and its neighbours) → `validate` (AWS's static errors in AWS's priority order,
 //! typed trees) → `eval`/`update`/`projection`. Every error is an [`Error::Validation`] with
 //! AWS's exact text.
