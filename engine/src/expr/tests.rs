@@ -798,6 +798,12 @@ fn functions_evaluate() {
     check_cond("contains(ns, :p)", r#"{":p":{"N":"3"}}"#, ITEM, false);
     check_cond("contains(l, :p)", r#"{":p":{"S":"x"}}"#, ITEM, true);
     check_cond("size(s) = :n", r#"{":n":{"N":"3"}}"#, ITEM, true);
+    check_cond(
+        "size(u) = :n",
+        r#"{":n":{"N":"3"}}"#,
+        r#"{"u":{"S":"abÿ"}}"#,
+        true,
+    );
     check_cond("size(l) = :n", r#"{":n":{"N":"2"}}"#, ITEM, true);
     check_cond("size(m) = :n", r#"{":n":{"N":"2"}}"#, ITEM, true);
     check_cond("size(ss) > :n", r#"{":n":{"N":"1"}}"#, ITEM, true);
