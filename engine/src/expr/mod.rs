@@ -143,6 +143,52 @@ fn check_maps(input: &ExpressionInput) -> Result<(), Error> {
     Ok(())
 }
 
+/// The checks AWS makes before parsing, on which expression parameters are present: names
+/// need some expression, values need one of the operation's expressions that take values.
+/// `value_expressions` lists those in AWS's order: `["ConditionExpression"]` for PutItem and
+/// DeleteItem, `["UpdateExpression", "ConditionExpression"]` for UpdateItem,
+/// `["FilterExpression", "KeyConditionExpression"]` for Query, `["FilterExpression"]` for
+/// Scan. Call it before [`parse`].
+pub fn check_parameters(input: &ExpressionInput, value_expressions: &[&str]) -> Result<(), Error> {
+    let present = |name: &str| match name {
+        "ConditionExpression" => input.condition.is_some(),
+        "UpdateExpression" => input.update.is_some(),
+        "ProjectionExpression" => input.projection.is_some(),
+        "FilterExpression" => input.filter.is_some(),
+        "KeyConditionExpression" => input.key_condition.is_some(),
+        _ => false,
+    };
+    let any = [
+        "ConditionExpression",
+        "UpdateExpression",
+        "ProjectionExpression",
+        "FilterExpression",
+        "KeyConditionExpression",
+    ]
+    .into_iter()
+    .any(present);
+    if input.names.is_some() && !any {
+        return Err(Error::validation(
+            "ExpressionAttributeNames can only be specified when using expressions",
+        ));
+    }
+    if input.values.is_some()
+        && !value_expressions.is_empty()
+        && !value_expressions.iter().any(|e| present(e))
+    {
+        let verb = if value_expressions.len() > 1 {
+            "are"
+        } else {
+            "is"
+        };
+        return Err(Error::Validation(format!(
+            "ExpressionAttributeValues can only be specified when using expressions: {} {verb} null",
+            value_expressions.join(" and ")
+        )));
+    }
+    Ok(())
+}
+
 fn non_empty<'s>(kind: &str, src: &'s str) -> Result<&'s str, Error> {
     if src.trim().is_empty() {
         Err(invalid(
