@@ -1,15 +1,24 @@
 //! DynamoDB expressions: condition, filter, key-condition, update and projection.
 //!
 //! One request's expressions go through [`parse`] together, because AWS checks unused and
-//! undefined `ExpressionAttributeNames`/`ExpressionAttributeValues` across all of them. The
-//! result holds typed trees with names and values substituted:
+//! undefined `ExpressionAttributeNames`/`ExpressionAttributeValues` across all of them.
+//! [`check_parameters`] comes first: it rejects names or values sent without an expression
+//! that could use them (its message depends on the operation). The result of [`parse`]
+//! holds typed trees with names and values substituted:
 //!
-//! - [`Condition::evaluate`] tests an item (ConditionExpression, FilterExpression);
-//! - [`Update::apply`] runs an UpdateExpression on an item, [`Update::updated_paths`] names
-//!   what it wrote for `ReturnValues`;
+//! - [`Condition::evaluate`] tests an item, empty when there is none (ConditionExpression,
+//!   FilterExpression);
+//! - [`Update::apply`] runs an UpdateExpression on an item (start from the key attributes
+//!   when the item does not exist), [`Update::updated_paths`] names what it wrote, for
+//!   `ReturnValues` `UPDATED_OLD`/`UPDATED_NEW` through [`project_paths`];
 //! - [`Projection::apply`] and [`project_paths`] cut an item down to some paths;
-//! - [`KeyCondition`] lists the key predicates of a KeyConditionExpression; matching them to
-//!   the key schema is the caller's job.
+//! - [`KeyCondition`] lists the key predicates of a KeyConditionExpression and
+//!   [`KeyCondition::matches`] tests an item; matching predicates to the key schema
+//!   ("Query condition missed key schema element", value types) is the caller's job.
+//!
+//! Also public: [`resolve`] (the value at a path), [`values_equal`] and [`compare_values`]
+//! (DynamoDB equality and order), [`is_reserved`], and AWS's runtime update messages
+//! ([`INCORRECT_TYPE`], [`INVALID_PATH`], [`MISSING_ATTRIBUTE`]).
 //!
 //! ```
 //! use std::collections::BTreeMap;
