@@ -8,7 +8,9 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use super::ast::{Comparator, Condition, DocPath, Operand, PathElem};
+use super::ast::{
+    Comparator, Condition, DocPath, KeyCondition, KeyOp, KeyPredicate, Operand, PathElem,
+};
 use crate::error::Error;
 use crate::number::Number;
 use crate::value::{AttributeValue, Item};
@@ -64,11 +66,13 @@ pub fn compare_values(a: &AttributeValue, b: &AttributeValue) -> Option<Ordering
     }
 }
 
-/// `size()` of a value: string length in UTF-8 bytes, binary length, element count.
+/// `size()` of a value: string length in UTF-16 code units (dynalite's suite, checked against
+/// AWS, has `size("abÿ") = 3`; AWS's Java strings count UTF-16 units), binary length,
+/// element count.
 pub(crate) fn size_of(v: &AttributeValue) -> Option<usize> {
     use AttributeValue as V;
     Some(match v {
-        V::S(s) => s.len(),
+        V::S(s) => s.encode_utf16().count(),
         V::B(b) => b.len(),
         V::Ss(s) => s.len(),
         V::Ns(s) => s.len(),
@@ -171,5 +175,33 @@ impl Condition {
                 _ => false,
             },
         }
+    }
+}
+
+impl KeyPredicate {
+    /// Whether `item`'s key attribute satisfies this predicate.
+    pub fn matches(&self, item: &Item) -> bool {
+        let Some(v) = item.get(&self.attribute) else {
+            return false;
+        };
+        match &self.op {
+            KeyOp::Compare(op, k) => compare(*op, Some(v), Some(k)),
+            KeyOp::Between(lo, hi) => {
+                compare_values(lo, v).is_some_and(|o| o != Ordering::Greater)
+                    && compare_values(v, hi).is_some_and(|o| o != Ordering::Greater)
+            }
+            KeyOp::BeginsWith(p) => match (v, p) {
+                (AttributeValue::S(x), AttributeValue::S(p)) => x.starts_with(p.as_str()),
+                (AttributeValue::B(x), AttributeValue::B(p)) => x.starts_with(p),
+                _ => false,
+            },
+        }
+    }
+}
+
+impl KeyCondition {
+    /// Whether `item` satisfies every predicate.
+    pub fn matches(&self, item: &Item) -> bool {
+        self.predicates.iter().all(|p| p.matches(item))
     }
 }

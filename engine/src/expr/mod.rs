@@ -1,15 +1,44 @@
 //! DynamoDB expressions: condition, filter, key-condition, update and projection.
 //!
 //! One request's expressions go through [`parse`] together, because AWS checks unused and
-//! undefined `ExpressionAttributeNames`/`ExpressionAttributeValues` across all of them. The
-//! result holds typed trees with names and values substituted:
+//! undefined `ExpressionAttributeNames`/`ExpressionAttributeValues` across all of them.
+//! [`check_parameters`] comes first: it rejects names or values sent without an expression
+//! that could use them (its message depends on the operation). The result of [`parse`]
+//! holds typed trees with names and values substituted:
 //!
-//! - [`Condition::evaluate`] tests an item (ConditionExpression, FilterExpression);
-//! - [`Update::apply`] runs an UpdateExpression on an item, [`Update::updated_paths`] names
-//!   what it wrote for `ReturnValues`;
+//! - [`Condition::evaluate`] tests an item, empty when there is none (ConditionExpression,
+//!   FilterExpression);
+//! - [`Update::apply`] runs an UpdateExpression on an item (start from the key attributes
+//!   when the item does not exist), [`Update::updated_paths`] names what it wrote, for
+//!   `ReturnValues` `UPDATED_OLD`/`UPDATED_NEW` through [`project_paths`];
 //! - [`Projection::apply`] and [`project_paths`] cut an item down to some paths;
-//! - [`KeyCondition`] lists the key predicates of a KeyConditionExpression; matching them to
-//!   the key schema is the caller's job.
+//! - [`KeyCondition`] lists the key predicates of a KeyConditionExpression and
+//!   [`KeyCondition::matches`] tests an item; matching predicates to the key schema
+//!   ("Query condition missed key schema element", value types) is the caller's job.
+//!
+//! Also public: [`resolve`] (the value at a path), [`values_equal`] and [`compare_values`]
+//! (DynamoDB equality and order), [`is_reserved`], and AWS's runtime update messages
+//! ([`INCORRECT_TYPE`], [`INVALID_PATH`], [`MISSING_ATTRIBUTE`]).
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use ddb_engine::{AttributeValue, Item};
+//! use ddb_engine::expr::{ExpressionInput, parse};
+//!
+//! let values: BTreeMap<String, AttributeValue> =
+//!     [(":one".to_string(), AttributeValue::N("1".parse().unwrap()))].into();
+//! let input = ExpressionInput {
+//!     condition: Some("attribute_not_exists(hits) OR hits < :one"),
+//!     update: Some("SET hits = if_not_exists(hits, :one)"),
+//!     values: Some(&values),
+//!     ..Default::default()
+//! };
+//! let exprs = parse(&input, &["pk"]).unwrap();
+//! let mut item = Item::new();
+//! assert!(exprs.condition.unwrap().evaluate(&item).unwrap());
+//! exprs.update.unwrap().apply(&mut item).unwrap();
+//! assert_eq!(item["hits"], values[":one"]);
+//! ```
 //!
 //! Pipeline: `lexer` (tokens with byte spans) → `parser` (raw trees, syntax errors quoting
 //! the token and its neighbours) → `validate` (AWS's static errors in AWS's priority order,
@@ -123,6 +152,52 @@ fn check_maps(input: &ExpressionInput) -> Result<(), Error> {
     Ok(())
 }
 
+/// The checks AWS makes before parsing, on which expression parameters are present: names
+/// need some expression, values need one of the operation's expressions that take values.
+/// `value_expressions` lists those in AWS's order: `["ConditionExpression"]` for PutItem and
+/// DeleteItem, `["UpdateExpression", "ConditionExpression"]` for UpdateItem,
+/// `["FilterExpression", "KeyConditionExpression"]` for Query, `["FilterExpression"]` for
+/// Scan. Call it before [`parse`].
+pub fn check_parameters(input: &ExpressionInput, value_expressions: &[&str]) -> Result<(), Error> {
+    let present = |name: &str| match name {
+        "ConditionExpression" => input.condition.is_some(),
+        "UpdateExpression" => input.update.is_some(),
+        "ProjectionExpression" => input.projection.is_some(),
+        "FilterExpression" => input.filter.is_some(),
+        "KeyConditionExpression" => input.key_condition.is_some(),
+        _ => false,
+    };
+    let any = [
+        "ConditionExpression",
+        "UpdateExpression",
+        "ProjectionExpression",
+        "FilterExpression",
+        "KeyConditionExpression",
+    ]
+    .into_iter()
+    .any(present);
+    if input.names.is_some() && !any {
+        return Err(Error::validation(
+            "ExpressionAttributeNames can only be specified when using expressions",
+        ));
+    }
+    if input.values.is_some()
+        && !value_expressions.is_empty()
+        && !value_expressions.iter().any(|e| present(e))
+    {
+        let verb = if value_expressions.len() > 1 {
+            "are"
+        } else {
+            "is"
+        };
+        return Err(Error::Validation(format!(
+            "ExpressionAttributeValues can only be specified when using expressions: {} {verb} null",
+            value_expressions.join(" and ")
+        )));
+    }
+    Ok(())
+}
+
 fn non_empty<'s>(kind: &str, src: &'s str) -> Result<&'s str, Error> {
     if src.trim().is_empty() {
         Err(invalid(
@@ -214,16 +289,18 @@ pub fn parse(input: &ExpressionInput, key_attributes: &[&str]) -> Result<Express
     }
     if let Some(kc) = &key_condition {
         out.key_condition = Some(validate::key_condition(kc).map_err(Error::Validation)?);
-        if let Some(filter) = &out.filter {
-            if let Some(k) = validate::first_key_attribute(filter, key_attributes) {
-                return Err(Error::Validation(format!(
-                    "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
-                )));
-            }
+        if let Some(filter) = &out.filter
+            && let Some(k) = validate::first_key_attribute(filter, key_attributes)
+        {
+            return Err(Error::Validation(format!(
+                "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
+            )));
         }
     }
     Ok(out)
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

@@ -511,9 +511,44 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The most operators one expression may hold (Limits.html, expression parameters).
+const MAX_OPERATORS: usize = 300;
+
+/// Counts a condition's operators from its tokens: AND, OR, NOT, comparators, IN and
+/// function calls (BETWEEN and its AND count once). Exact for well-formed conditions.
+fn count_operators(p: &Parser) -> usize {
+    let mut n = 0;
+    for (i, t) in p.toks.iter().enumerate() {
+        n += match t.kind {
+            Tok::Punct("=" | "<>" | "<" | "<=" | ">" | ">=") => 1,
+            Tok::Ident => {
+                let w = p.text(t);
+                let call = matches!(p.toks.get(i + 1).map(|t| &t.kind), Some(Tok::Punct("(")));
+                usize::from(
+                    ["AND", "OR", "NOT", "IN"]
+                        .iter()
+                        .any(|k| w.eq_ignore_ascii_case(k))
+                        || (call && !p.is_keyword(w)),
+                )
+            }
+            _ => 0,
+        };
+    }
+    n
+}
+
 /// Parses a condition (ConditionExpression, FilterExpression, KeyConditionExpression).
 pub(crate) fn parse_condition(src: &str) -> Result<ParsedCond, SyntaxError> {
     let mut p = Parser::new(src, CONDITION_KEYWORDS);
+    // Checked before parsing, which also bounds the depth of the trees built later. The
+    // message is quoted in aws/aws-sdk-js#3721; that AWS ranks it before syntax errors is a
+    // guess.
+    let operators = count_operators(&p);
+    if operators > MAX_OPERATORS {
+        return Err(format!(
+            "The expression contains too many operators; operator count: {operators}"
+        ));
+    }
     match p.or().and_then(|(c, _)| p.expect_eof().map(|()| c)) {
         Ok(cond) => Ok(ParsedCond {
             cond,

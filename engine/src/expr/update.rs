@@ -1,9 +1,9 @@
 //! Applying an update expression to an item.
 //!
 //! Every right-hand side is evaluated against the item as it was before the update
-//! (so `SET a = b, b = a` swaps), then the actions are applied: SET, then REMOVE (list
-//! elements from the highest index down, so indexes refer to the original list), then ADD,
-//! then DELETE.
+//! (so `SET a = b, b = a` swaps), then the actions are applied: SET in path order, then
+//! REMOVE (list elements from the highest index down, so indexes refer to the original
+//! list), then ADD in path order, then DELETE.
 
 use super::ast::{DocPath, PathElem, SetOperand, SetValue, Update, UpdateAction};
 use super::eval::resolve;
@@ -212,6 +212,10 @@ impl Update {
                 sets.push((p, set_value(item, v)?));
             }
         }
+        // Paths apply in order, not as written: `SET c[4] = x, c[2] = y` on a two-element
+        // list appends y then x (dynalite's "should update nested attributes", checked
+        // against AWS). Paths never overlap, so only list indexes feel the order.
+        sets.sort_by(|a, b| a.0.cmp(b.0));
         for (p, v) in sets {
             let (slot, last) = parent_mut(item, p)?;
             put(slot, last, v)?;
@@ -228,10 +232,17 @@ impl Update {
         for p in removes {
             remove(item, p)?;
         }
-        for a in &self.actions {
-            if let UpdateAction::Add(p, v) = a {
-                add(item, p, v)?;
-            }
+        let mut adds: Vec<(&DocPath, &AttributeValue)> = self
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                UpdateAction::Add(p, v) => Some((p, v)),
+                _ => None,
+            })
+            .collect();
+        adds.sort_by(|a, b| a.0.cmp(b.0));
+        for (p, v) in adds {
+            add(item, p, v)?;
         }
         for a in &self.actions {
             if let UpdateAction::Delete(p, v) = a {
@@ -263,10 +274,10 @@ impl Update {
             | UpdateAction::Remove(p)
             | UpdateAction::Add(p, _)
             | UpdateAction::Delete(p, _)) = a;
-            if let Some(h) = p.head() {
-                if !out.contains(&h) {
-                    out.push(h);
-                }
+            if let Some(h) = p.head()
+                && !out.contains(&h)
+            {
+                out.push(h);
             }
         }
         out
