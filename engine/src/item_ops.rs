@@ -9,9 +9,10 @@ use crate::catalog::TableMeta;
 use crate::codec::{decode_item, encode_item};
 use crate::engine::{CATALOG, Engine, Namespace, STATS, items_table_name};
 use crate::error::{Error, Result};
-use crate::expr::{self, ExpressionInput, Expressions};
+use crate::expr::{self, ExpressionInput};
 use crate::keys::check_index_keys;
-use crate::value::{AttributeValue, Item, MAX_ITEM_SIZE, item_size};
+use crate::legacy::{self, AttributeValueUpdate, ExpectedAttributeValue};
+use crate::value::{AttributeValue, Item, MAX_ITEM_SIZE, check_nesting, item_size};
 
 /// `ConsumedCapacity` as returned when `ReturnConsumedCapacity` asks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,7 +68,7 @@ pub struct PutItemInput {
     pub return_consumed_capacity: Option<String>,
     pub return_item_collection_metrics: Option<String>,
     pub return_values_on_condition_check_failure: Option<String>,
-    pub expected: Option<serde_json::Value>,
+    pub expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
     pub conditional_operator: Option<String>,
 }
 
@@ -100,7 +101,7 @@ pub struct DeleteItemInput {
     pub return_consumed_capacity: Option<String>,
     pub return_item_collection_metrics: Option<String>,
     pub return_values_on_condition_check_failure: Option<String>,
-    pub expected: Option<serde_json::Value>,
+    pub expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
     pub conditional_operator: Option<String>,
 }
 
@@ -119,8 +120,8 @@ pub struct UpdateItemInput {
     pub return_consumed_capacity: Option<String>,
     pub return_item_collection_metrics: Option<String>,
     pub return_values_on_condition_check_failure: Option<String>,
-    pub attribute_updates: Option<serde_json::Value>,
-    pub expected: Option<serde_json::Value>,
+    pub attribute_updates: Option<BTreeMap<String, AttributeValueUpdate>>,
+    pub expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
     pub conditional_operator: Option<String>,
 }
 
@@ -147,29 +148,26 @@ pub struct GetItemOutput {
 }
 
 /// Rejects requests that mix legacy and expression parameters, or give expression names or
-/// values without expressions, with AWS's messages.
+/// values without expressions, with AWS's messages. `expressions` are in AWS's order; the
+/// values check names those that take values (all but ProjectionExpression).
 fn check_expression_params(
     legacy: &[(&str, bool)],
     expressions: &[(&str, bool)],
     params: &ExpressionParams,
 ) -> Result<()> {
-    let legacy_used: Vec<&str> = legacy.iter().filter(|(_, u)| *u).map(|(n, _)| *n).collect();
-    let expr_used: Vec<&str> = expressions
-        .iter()
-        .filter(|(_, u)| *u)
-        .map(|(n, _)| *n)
-        .collect();
+    let used = |list: &[(&str, bool)]| -> Vec<String> {
+        list.iter()
+            .filter(|(_, u)| *u)
+            .map(|(n, _)| n.to_string())
+            .collect()
+    };
+    let legacy_used = used(legacy);
+    let expr_used = used(expressions);
     if !legacy_used.is_empty() && !expr_used.is_empty() {
         return Err(Error::validation(format!(
             "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
             legacy_used.join(", "),
             expr_used.join(", ")
-        )));
-    }
-    if !legacy_used.is_empty() {
-        return Err(Error::validation(format!(
-            "Legacy parameters {{{}}} are not supported by ddb-harness yet; use expressions",
-            legacy_used.join(", ")
         )));
     }
     if expr_used.is_empty() {
@@ -178,17 +176,31 @@ fn check_expression_params(
                 "ExpressionAttributeNames can only be specified when using expressions",
             ));
         }
-        if params.expression_attribute_values.is_some() {
-            let null = expressions
-                .first()
-                .map(|(n, _)| *n)
-                .unwrap_or("ConditionExpression");
+        let valued: Vec<&str> = expressions
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| *n != "ProjectionExpression")
+            .collect();
+        if params.expression_attribute_values.is_some() && !valued.is_empty() {
             return Err(Error::validation(format!(
-                "ExpressionAttributeValues can only be specified when using expressions: {null} is null"
+                "ExpressionAttributeValues can only be specified when using expressions: {} {} null",
+                valued.join(" and "),
+                if valued.len() > 1 { "are" } else { "is" }
             )));
         }
     }
     Ok(())
+}
+
+/// The legacy `Expected` condition of a request, validated; `None` without one.
+fn expected_condition(
+    expected: Option<&BTreeMap<String, ExpectedAttributeValue>>,
+    conditional_operator: Option<&str>,
+) -> Result<Option<expr::Condition>> {
+    match expected {
+        Some(e) => legacy::expected_to_condition(e, conditional_operator),
+        None => Ok(None),
+    }
 }
 
 fn check_item_size(item: &Item) -> Result<()> {
@@ -211,12 +223,11 @@ fn read_units(size: usize, consistent: bool) -> f64 {
     if consistent { units } else { units / 2.0 }
 }
 
-fn consumed(table: &str, units: f64, mode: Option<&str>, write: bool) -> Option<ConsumedCapacity> {
-    let (r, w) = if write {
-        (None, Some(units))
-    } else {
-        (Some(units), None)
-    };
+/// `ConsumedCapacity` of a single-item operation. AWS reports only `CapacityUnits` there (the
+/// read/write split appears in transaction responses); compared against DynamoDB Local in
+/// `conformance/scenarios/02_items.json`.
+pub(crate) fn consumed(table: &str, units: f64, mode: Option<&str>) -> Option<ConsumedCapacity> {
+    let (r, w) = (None, None);
     match mode {
         Some("TOTAL") => Some(ConsumedCapacity {
             table_name: table.to_string(),
@@ -309,7 +320,10 @@ impl Engine {
     /// PutItem.
     pub fn put_item(&self, ns: &Namespace, input: PutItemInput) -> Result<WriteItemOutput> {
         check_expression_params(
-            &[("Expected", input.expected.is_some())],
+            &[
+                ("Expected", input.expected.is_some()),
+                ("ConditionalOperator", input.conditional_operator.is_some()),
+            ],
             &[("ConditionExpression", input.condition_expression.is_some())],
             &input.params,
         )?;
@@ -320,6 +334,11 @@ impl Engine {
             ));
         }
         check_item_size(&input.item)?;
+        check_nesting(&input.item)?;
+        let legacy_condition = expected_condition(
+            input.expected.as_ref(),
+            input.conditional_operator.as_deref(),
+        )?;
         let exprs = expr::parse(
             &ExpressionInput {
                 condition: input.condition_expression.as_deref(),
@@ -338,7 +357,7 @@ impl Engine {
             check_index_keys(&input.item, &meta.index_key_types())?;
             let old = Engine::load_item(txn, &meta, &key_bytes)?;
             check_condition(
-                &exprs,
+                exprs.condition.as_ref().or(legacy_condition.as_ref()),
                 old.as_ref(),
                 input.return_values_on_condition_check_failure.as_deref(),
             )?;
@@ -362,7 +381,6 @@ impl Engine {
                 &input.table_name,
                 write_units(size),
                 input.return_consumed_capacity.as_deref(),
-                true,
             ),
         })
     }
@@ -370,28 +388,18 @@ impl Engine {
     /// GetItem.
     pub fn get_item(&self, ns: &Namespace, input: GetItemInput) -> Result<GetItemOutput> {
         check_expression_params(
-            &[("AttributesToGet", false)],
+            &[("AttributesToGet", input.attributes_to_get.is_some())],
             &[(
                 "ProjectionExpression",
                 input.projection_expression.is_some(),
             )],
             &input.params,
         )?;
-        if input.attributes_to_get.is_some() && input.projection_expression.is_some() {
-            return Err(Error::validation(
-                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
-            ));
-        }
-        if let Some(attrs) = &input.attributes_to_get {
-            let mut seen = std::collections::BTreeSet::new();
-            for a in attrs {
-                if !seen.insert(a) {
-                    return Err(Error::invalid_parameter(format!(
-                        "Duplicate value in attribute name: {a}"
-                    )));
-                }
-            }
-        }
+        let legacy_projection = input
+            .attributes_to_get
+            .as_deref()
+            .map(legacy::attributes_to_get_projection)
+            .transpose()?;
         let exprs = expr::parse(
             &ExpressionInput {
                 condition: None,
@@ -416,21 +424,19 @@ impl Engine {
         })?;
         let consistent = input.consistent_read.unwrap_or(false);
         let units = read_units(item.as_ref().map(item_size).unwrap_or(0), consistent);
-        let item = item.map(|item| match (&exprs.projection, &input.attributes_to_get) {
-            (Some(p), _) => p.apply(&item),
-            (None, Some(attrs)) => item
-                .into_iter()
-                .filter(|(k, _)| attrs.contains(k))
-                .collect(),
-            (None, None) => item,
-        });
+        let item =
+            item.map(
+                |item| match exprs.projection.as_ref().or(legacy_projection.as_ref()) {
+                    Some(p) => p.apply(&item),
+                    None => item,
+                },
+            );
         Ok(GetItemOutput {
             item,
             consumed_capacity: consumed(
                 &input.table_name,
                 units,
                 input.return_consumed_capacity.as_deref(),
-                false,
             ),
         })
     }
@@ -438,7 +444,10 @@ impl Engine {
     /// DeleteItem.
     pub fn delete_item(&self, ns: &Namespace, input: DeleteItemInput) -> Result<WriteItemOutput> {
         check_expression_params(
-            &[("Expected", input.expected.is_some())],
+            &[
+                ("Expected", input.expected.is_some()),
+                ("ConditionalOperator", input.conditional_operator.is_some()),
+            ],
             &[("ConditionExpression", input.condition_expression.is_some())],
             &input.params,
         )?;
@@ -448,6 +457,10 @@ impl Engine {
                 "ReturnValues can only be ALL_OLD or NONE",
             ));
         }
+        let legacy_condition = expected_condition(
+            input.expected.as_ref(),
+            input.conditional_operator.as_deref(),
+        )?;
         let exprs = expr::parse(
             &ExpressionInput {
                 condition: input.condition_expression.as_deref(),
@@ -465,7 +478,7 @@ impl Engine {
             let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
             let old = Engine::load_item(txn, &meta, &key_bytes)?;
             check_condition(
-                &exprs,
+                exprs.condition.as_ref().or(legacy_condition.as_ref()),
                 old.as_ref(),
                 input.return_values_on_condition_check_failure.as_deref(),
             )?;
@@ -491,7 +504,6 @@ impl Engine {
                 &input.table_name,
                 write_units(size),
                 input.return_consumed_capacity.as_deref(),
-                true,
             ),
         })
     }
@@ -502,6 +514,7 @@ impl Engine {
             &[
                 ("AttributeUpdates", input.attribute_updates.is_some()),
                 ("Expected", input.expected.is_some()),
+                ("ConditionalOperator", input.conditional_operator.is_some()),
             ],
             &[
                 ("UpdateExpression", input.update_expression.is_some()),
@@ -519,28 +532,48 @@ impl Engine {
             names: input.params.expression_attribute_names.as_ref(),
             values: input.params.expression_attribute_values.as_ref(),
         };
-        // Expressions are checked before the table is looked up, as AWS does; the check
-        // that no key attribute is updated needs the schema and runs once it is known.
+        // Legacy parameters and expressions are checked before the table is looked up, as
+        // AWS does (AttributeUpdates, then Expected); the check that no key attribute is
+        // updated needs the schema and runs once it is known.
+        let legacy_updates = |keys: &[&str]| match &input.attribute_updates {
+            Some(u) => legacy::attribute_updates_to_update(u, keys),
+            None => Ok(None),
+        };
+        legacy_updates(&[])?;
+        let legacy_condition = expected_condition(
+            input.expected.as_ref(),
+            input.conditional_operator.as_deref(),
+        )?;
         expr::parse(&expression_input, &[])?;
         let meta = self
             .table_meta(ns, &input.table_name)?
             .ok_or_else(Error::table_not_found)?;
         let pk = meta.primary_key();
         let exprs = expr::parse(&expression_input, &pk.names())?;
+        let legacy_update = legacy_updates(&pk.names())?;
+        let condition = exprs.condition.as_ref().or(legacy_condition.as_ref());
+        let update = exprs.update.as_ref().or(legacy_update.as_ref());
         let (old, new) = self.write(|txn| {
             let meta = Engine::meta_in(txn, ns, &input.table_name)?;
             let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
             let old = Engine::load_item(txn, &meta, &key_bytes)?;
             check_condition(
-                &exprs,
+                condition,
                 old.as_ref(),
                 input.return_values_on_condition_check_failure.as_deref(),
             )?;
             let mut new = old.clone().unwrap_or_else(|| input.key.clone());
-            if let Some(update) = &exprs.update {
-                update.apply(&mut new)?;
+            match (&exprs.update, &legacy_update) {
+                (Some(update), _) => update.apply(&mut new)?,
+                (None, Some(update)) => update.apply(&mut new).map_err(legacy::update_error)?,
+                (None, None) => {}
             }
-            check_item_size(&new)?;
+            if item_size(&new) > MAX_ITEM_SIZE {
+                return Err(Error::validation(
+                    "Item size to update has exceeded the maximum allowed size",
+                ));
+            }
+            check_nesting(&new)?;
             check_index_keys(&new, &meta.index_key_types())?;
             let slot = ItemSlot {
                 table_key: meta.catalog_key(),
@@ -552,11 +585,7 @@ impl Engine {
             Ok((slot.old, new))
         })?;
         let size = item_size(&new).max(old.as_ref().map(item_size).unwrap_or(0));
-        let paths = exprs
-            .update
-            .as_ref()
-            .map(|u| u.updated_paths())
-            .unwrap_or_default();
+        let paths = update.map(|u| u.updated_paths()).unwrap_or_default();
         let attributes = match return_values {
             "ALL_OLD" => old,
             "ALL_NEW" => Some(new),
@@ -571,18 +600,17 @@ impl Engine {
                 &input.table_name,
                 write_units(size),
                 input.return_consumed_capacity.as_deref(),
-                true,
             ),
         })
     }
 }
 
 fn check_condition(
-    exprs: &Expressions,
+    condition: Option<&expr::Condition>,
     old: Option<&Item>,
     on_failure: Option<&str>,
 ) -> Result<()> {
-    if let Some(cond) = &exprs.condition {
+    if let Some(cond) = condition {
         let empty = Item::new();
         if !cond.evaluate(old.unwrap_or(&empty))? {
             return Err(conditional_failed(old, on_failure));

@@ -15,6 +15,7 @@ pub mod expr;
 mod ids;
 mod item_ops;
 mod keys;
+mod legacy;
 mod number;
 mod table_ops;
 mod value;
@@ -32,9 +33,16 @@ pub use item_ops::{
     UpdateItemInput, WriteItemOutput,
 };
 pub use keys::{AttributeDefinition, KeySchemaElement, KeyType, PrimaryKey};
+pub use legacy::{
+    AttributeValueUpdate, Condition as LegacyCondition, ExpectedAttributeValue, TYPE_MISMATCH,
+    attribute_updates_to_update, attributes_to_get_projection, conditions_to_filter,
+    expected_to_condition, key_conditions, update_error,
+};
 pub use number::{Number, NumberError};
 pub use table_ops::{
     CreateTableInput, DescribeTableOutput, ListTablesInput, ListTablesOutput,
     TableDescriptionOutput, TableNameInput, UpdateTableInput,
 };
-pub use value::{AttributeValue, Item, MAX_ITEM_SIZE, MAX_NESTING, ScalarType, check_nesting, item_size};
+pub use value::{
+    AttributeValue, Item, MAX_ITEM_SIZE, MAX_NESTING, ScalarType, check_nesting, item_size,
+};

@@ -438,7 +438,11 @@ mod tests {
     fn nested(levels: usize) -> Item {
         let mut v = AttributeValue::S("x".into());
         for i in 0..levels {
-            v = if i % 2 == 0 { AttributeValue::M([("k".to_string(), v)].into()) } else { AttributeValue::L(vec![v]) };
+            v = if i % 2 == 0 {
+                AttributeValue::M([("k".to_string(), v)].into())
+            } else {
+                AttributeValue::L(vec![v])
+            };
         }
         [("a".to_string(), v)].into()
     }
@@ -447,7 +451,10 @@ mod tests {
     fn nesting_limit_is_31_wraps() {
         assert!(check_nesting(&nested(31)).is_ok());
         let err = check_nesting(&nested(32)).unwrap_err().to_string();
-        assert!(err.starts_with("Nesting Levels have exceeded supported limits"), "{err}");
+        assert!(
+            err.starts_with("Nesting Levels have exceeded supported limits"),
+            "{err}"
+        );
     }
 
     #[test]

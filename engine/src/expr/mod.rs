@@ -51,6 +51,7 @@ use crate::error::Error;
 use crate::value::AttributeValue;
 
 mod ast;
+mod cache;
 mod eval;
 mod lexer;
 mod parser;
@@ -210,7 +211,7 @@ fn non_empty<'s>(kind: &str, src: &'s str) -> Result<&'s str, Error> {
 }
 
 fn condition(ctx: &mut validate::Ctx, kind: &str, src: &str) -> Result<Condition, Error> {
-    let parsed = parser::parse_condition(non_empty(kind, src)?).map_err(|m| invalid(kind, m))?;
+    let parsed = cache::condition(non_empty(kind, src)?).map_err(|m| invalid(kind, m))?;
     validate::condition(ctx, &parsed.cond, parsed.redundant_parens).map_err(|m| invalid(kind, m))
 }
 
@@ -233,7 +234,7 @@ pub fn parse(input: &ExpressionInput, key_attributes: &[&str]) -> Result<Express
     let mut out = Expressions::default();
     if let Some(src) = input.update {
         let kind = "UpdateExpression";
-        let raw = parser::parse_update(non_empty(kind, src)?).map_err(|m| invalid(kind, m))?;
+        let raw = cache::update(non_empty(kind, src)?).map_err(|m| invalid(kind, m))?;
         out.update = Some(validate::update(&mut ctx, &raw).map_err(|m| invalid(kind, m))?);
     }
     if let Some(src) = input.condition {
@@ -248,7 +249,7 @@ pub fn parse(input: &ExpressionInput, key_attributes: &[&str]) -> Result<Express
     }
     if let Some(src) = input.projection {
         let kind = "ProjectionExpression";
-        let raw = parser::parse_projection(non_empty(kind, src)?).map_err(|m| invalid(kind, m))?;
+        let raw = cache::projection(non_empty(kind, src)?).map_err(|m| invalid(kind, m))?;
         let paths = validate::projection(&mut ctx, &raw).map_err(|m| invalid(kind, m))?;
         out.projection = Some(Projection { paths });
     }
