@@ -412,7 +412,7 @@ fn functions_are_checked() {
         "attribute_type(a, :s)",
         "",
         r#"{":s":{"S":"X"}}"#,
-        "Invalid ConditionExpression: Invalid attribute type name found; type: X, valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}",
+        "Invalid ConditionExpression: Invalid attribute type name found; type: X, valid types: {N,BS,L,B,NULL,M,S,SS,NS,BOOL}",
     );
     check_err(
         Cond,
@@ -523,14 +523,14 @@ fn update_static_errors() {
         "ADD a :s",
         "",
         r#"{":s":{"S":"x"}}"#,
-        "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: STRING",
+        "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: STRING, typeSet: ALLOWED_FOR_ADD_OPERAND",
     );
     check_err(
         Upd,
         "DELETE a :n",
         "",
         r#"{":n":{"N":"1"}}"#,
-        "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, operand type: NUMBER",
+        "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, operand type: NUMBER, typeSet: ALLOWED_FOR_DELETE_OPERAND",
     );
     check_err(
         Upd,
