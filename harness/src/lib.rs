@@ -2,15 +2,24 @@
 //!
 //! - [`protocol::Router`] turns DynamoDB JSON 1.0 requests into engine calls.
 //! - [`server::bind`] serves a router over HTTP/1.1 on tokio.
+//! - [`Fixture`] gives each test a fresh engine and an in-process `aws_sdk_dynamodb::Client`;
+//!   [`ddb_test`] wraps an `async fn` test in one.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate self as ddb_harness;
 
+pub mod fixture;
+pub mod in_process;
 pub mod protocol;
 pub mod server;
 
+#[doc(hidden)]
+pub mod __private;
+
 pub use ddb_engine as engine;
+pub use ddb_macros::ddb_test;
+pub use fixture::{Fixture, FixtureBuilder, FixtureError};
 pub use hyper::http;
 pub use protocol::Router;
 pub use server::{ServerHandle, bind};

@@ -137,6 +137,38 @@ impl Router {
         self
     }
 
+    /// Sends one DynamoDB operation as `access_key` in `region` without HTTP framing; returns
+    /// the status and the JSON body (an AWS error body when the status is not 200).
+    pub fn call_json(
+        &self,
+        access_key: &str,
+        region: &str,
+        op: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential={access_key}/20240101/{region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0"
+        );
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/")
+            .header(http::header::CONTENT_TYPE, "application/x-amz-json-1.0")
+            .header("x-amz-target", format!("{DYNAMODB_PREFIX}{op}"))
+            .header("x-amz-date", "20240101T000000Z")
+            .header(http::header::AUTHORIZATION, auth)
+            .body(Bytes::from(bytes));
+        let response = match request {
+            Ok(r) => self.handle(r),
+            Err(e) => return (400, serde_json::json!({ "message": e.to_string() })),
+        };
+        let status = response.status().as_u16();
+        (
+            status,
+            serde_json::from_slice(response.body()).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// Answers one HTTP request. Never panics on input.
     pub fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
         let request_id = request_id(&self.engine);
@@ -268,6 +300,10 @@ impl Router {
             "GetItem" => run(body, |i| e.get_item(ns, i)),
             "DeleteItem" => run(body, |i| e.delete_item(ns, i)),
             "UpdateItem" => run(body, |i| e.update_item(ns, i)),
+            "BatchGetItem" => run(body, |i| e.batch_get_item(ns, i)),
+            "BatchWriteItem" => run(body, |i| e.batch_write_item(ns, i)),
+            "Query" => run(body, |i| e.query(ns, i)),
+            "Scan" => run(body, |i| e.scan(ns, i)),
             _ => Err(WireError::unknown_operation()),
         }
     }

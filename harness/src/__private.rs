@@ -1,0 +1,94 @@
+//! Support code for `#[ddb_test]`. Not a stable API: only the macro calls it.
+
+use std::future::Future;
+
+use crate::fixture::Fixture;
+
+/// Options the macro parsed; file contents are embedded with `include_str!`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TestOptions {
+    /// Tables in CreateTable JSON.
+    pub tables: Option<&'static str>,
+    /// Seed items JSON.
+    pub items: Option<&'static str>,
+    /// Manual clock start (RFC 3339).
+    pub clock: Option<&'static str>,
+    /// Id seed.
+    pub seed: Option<u64>,
+}
+
+/// What a `#[ddb_test]` function may take: the fixture itself, or its client.
+#[diagnostic::on_unimplemented(
+    message = "`#[ddb_test]` functions take a `ddb_harness::Fixture` or an `aws_sdk_dynamodb::Client`, not `{Self}`"
+)]
+pub trait TestArg: Sized {
+    /// Extracts the argument from the fixture.
+    fn from_fixture(fixture: &Fixture) -> Self;
+}
+
+impl TestArg for Fixture {
+    fn from_fixture(fixture: &Fixture) -> Self {
+        fixture.clone()
+    }
+}
+
+impl TestArg for aws_sdk_dynamodb::Client {
+    fn from_fixture(fixture: &Fixture) -> Self {
+        fixture.client().clone()
+    }
+}
+
+/// What a `#[ddb_test]` function may return.
+#[diagnostic::on_unimplemented(
+    message = "`#[ddb_test]` functions return `()` or `Result<(), E>` with `E: Debug`"
+)]
+pub trait TestOutput {
+    /// Panics (fails the test) on an error.
+    fn check(self);
+}
+
+impl TestOutput for () {
+    fn check(self) {}
+}
+
+impl<E: std::fmt::Debug> TestOutput for Result<(), E> {
+    fn check(self) {
+        if let Err(e) = self {
+            panic!("test returned an error: {e:?}");
+        }
+    }
+}
+
+/// Builds the fixture, runs the test body on a fresh single-threaded runtime, checks the result.
+pub fn run_test<A, F, Fut>(options: TestOptions, test: F)
+where
+    A: TestArg,
+    F: FnOnce(A) -> Fut,
+    Fut: Future,
+    Fut::Output: TestOutput,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot start a tokio runtime for the test: {e}"));
+    runtime.block_on(async move {
+        let mut builder = Fixture::builder();
+        if let Some(t) = options.tables {
+            builder = builder.table_json(t);
+        }
+        if let Some(i) = options.items {
+            builder = builder.items_json(i);
+        }
+        if let Some(c) = options.clock {
+            builder = builder.clock(c);
+        }
+        if let Some(s) = options.seed {
+            builder = builder.seed(s);
+        }
+        let fixture = builder
+            .build()
+            .await
+            .unwrap_or_else(|e| panic!("fixture: {e}"));
+        test(A::from_fixture(&fixture)).await.check();
+    });
+}

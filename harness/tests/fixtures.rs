@@ -1,0 +1,124 @@
+//! The test harness as users see it: `#[ddb_test]` and `Fixture` with an in-process client.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::AttributeValue;
+use ddb_harness::{Fixture, ddb_test};
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+#[ddb_test(
+    tables = "tests/fixtures/users_tables.json",
+    items = "tests/fixtures/users_items.json"
+)]
+async fn seeded_items_are_readable_through_the_in_process_client(client: Client) {
+    let out = client
+        .get_item()
+        .table_name("users")
+        .key("id", s("u1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.item().unwrap().get("name"), Some(&s("Ada")));
+}
+
+#[ddb_test(
+    tables = "tests/fixtures/users_tables.json",
+    clock = "2024-01-01T00:00:00Z",
+    seed = 7
+)]
+async fn manual_clock_stamps_tables(f: Fixture) {
+    let desc = f
+        .client()
+        .describe_table()
+        .table_name("users")
+        .send()
+        .await
+        .unwrap();
+    let created = desc.table().unwrap().creation_date_time().unwrap();
+    assert_eq!(created.secs(), 1_704_067_200);
+    f.clock()
+        .unwrap()
+        .advance(std::time::Duration::from_secs(60));
+    assert_eq!(f.engine().clock().now().0, 1_704_067_260_000);
+}
+
+#[ddb_test(tables = "tests/fixtures/users_tables.json")]
+async fn each_test_gets_its_own_state(client: Client) -> Result<(), aws_sdk_dynamodb::Error> {
+    // The other tests' writes are invisible here: the table starts empty.
+    let out = client
+        .get_item()
+        .table_name("users")
+        .key("id", s("u1"))
+        .send()
+        .await?;
+    assert!(out.item().is_none());
+    client
+        .put_item()
+        .table_name("users")
+        .item("id", s("mine"))
+        .send()
+        .await?;
+    Ok(())
+}
+
+#[ddb_test]
+async fn errors_are_aws_errors(client: Client) {
+    let err = client
+        .describe_table()
+        .table_name("nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("ResourceNotFoundException"));
+}
+
+#[tokio::test]
+async fn builder_endpoint_and_dump() {
+    let f = Fixture::builder()
+        .tables_file("tests/fixtures/users_tables.json")
+        .items_file("tests/fixtures/users_items.json")
+        .seed(1)
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(f.items("users").unwrap().len(), 2);
+    let dump = f.dump().unwrap();
+    let items = &dump["000000000000/us-east-1/users"]["Items"];
+    assert_eq!(items[0]["id"]["S"], "u1");
+    // A real listener for clients in other languages, started on demand.
+    let endpoint = f.endpoint().await.unwrap();
+    assert!(endpoint.starts_with("http://127.0.0.1:"));
+    assert_eq!(
+        f.endpoint().await.unwrap(),
+        endpoint,
+        "one listener per fixture"
+    );
+}
+
+#[tokio::test]
+async fn bad_fixture_definitions_say_what_is_wrong() {
+    let err = Fixture::builder()
+        .table_json("{not json")
+        .build()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("invalid fixture definition"),
+        "{err}"
+    );
+    let err = Fixture::builder()
+        .table_json(r#"{"TableName":"ab","KeySchema":[],"AttributeDefinitions":[]}"#)
+        .build()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("ValidationException"), "{err}");
+    let err = Fixture::builder()
+        .clock("yesterday")
+        .build()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("RFC 3339"), "{err}");
+}
