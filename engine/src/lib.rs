@@ -13,6 +13,7 @@ mod engine;
 mod error;
 pub mod expr;
 mod ids;
+mod inspect;
 mod item_ops;
 mod keys;
 mod legacy;
