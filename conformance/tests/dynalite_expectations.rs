@@ -6,8 +6,13 @@
 
 use ddb_conformance::dynalite;
 
-/// Operations implemented so far; the others are counted once they exist.
+/// Operations implemented so far; the others are counted once they exist (the tuples cover
+/// 17 operations: these 13 plus DescribeTimeToLive and the three tagging operations).
 const OPS: &[&str] = &[
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
     "CreateTable",
     "DescribeTable",
     "ListTables",
@@ -22,7 +27,7 @@ const OPS: &[&str] = &[
 /// Minimum share of tuples (per kind) that must match, in percent.
 const FLOORS: &[(&str, f64)] = &[
     ("assertType", 100.0),
-    ("assertValidation", 78.9),
+    ("assertValidation", 89.3),
     ("assertNotFound", 100.0),
     // Some conditional tuples need items their original test wrote earlier.
     ("assertConditional", 80.5),

@@ -215,8 +215,27 @@ impl TableMeta {
             .map(|s| format!("{}/stream/{}", self.arn(), s.label))
     }
 
-    /// Builds AWS's `TableDescription` for this table.
+    /// Builds AWS's `TableDescription` for this table, with every index described as empty.
     pub fn describe(&self, status: &str, item_count: u64, size_bytes: u64) -> TableDescription {
+        self.describe_with_indexes(status, item_count, size_bytes, &[])
+    }
+
+    /// Builds AWS's `TableDescription` for this table; `index_stats` gives (index name,
+    /// (item count, size in bytes)) of the indexes (missing ones describe as empty).
+    pub fn describe_with_indexes(
+        &self,
+        status: &str,
+        item_count: u64,
+        size_bytes: u64,
+        index_stats: &[(String, (u64, u64))],
+    ) -> TableDescription {
+        let stats_of = |name: &str| {
+            index_stats
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, s)| *s)
+                .unwrap_or((0, 0))
+        };
         let pt = |t: &Throughput| ProvisionedThroughputDescription {
             last_increase_date_time: t.last_increase.map(Timestamp::as_epoch_seconds),
             last_decrease_date_time: t.last_decrease.map(Timestamp::as_epoch_seconds),
@@ -235,8 +254,9 @@ impl TableMeta {
                 index_status: None,
                 provisioned_throughput: None,
                 on_demand_throughput: None,
-                index_size_bytes: 0,
-                item_count: 0,
+                backfilling: None,
+                index_size_bytes: stats_of(&i.name).1,
+                item_count: stats_of(&i.name).0,
                 index_arn: format!("{arn}/index/{}", i.name),
             })
             .collect();
@@ -250,8 +270,9 @@ impl TableMeta {
                 index_status: Some("ACTIVE".into()),
                 provisioned_throughput: Some(pt(&i.throughput.clone().unwrap_or_default())),
                 on_demand_throughput: i.on_demand_throughput.clone(),
-                index_size_bytes: 0,
-                item_count: 0,
+                backfilling: None,
+                index_size_bytes: stats_of(&i.name).1,
+                item_count: stats_of(&i.name).0,
                 index_arn: format!("{arn}/index/{}", i.name),
             })
             .collect();
@@ -407,6 +428,10 @@ pub struct IndexDescription {
     pub projection: Projection,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index_status: Option<String>,
+    /// Whether a GSI being created is still being filled from the table (only while
+    /// `IndexStatus` is `CREATING`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backfilling: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioned_throughput: Option<ProvisionedThroughputDescription>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -10,7 +10,9 @@ use crate::value::Item;
 impl Engine {
     /// Every item of `table` in primary-key order (partition key, then sort key).
     pub fn items(&self, ns: &Namespace, table: &str) -> Result<Vec<Item>> {
-        let meta = self.table_meta(ns, table)?.ok_or_else(Error::table_not_found)?;
+        let meta = self
+            .table_meta(ns, table)?
+            .ok_or_else(Error::table_not_found)?;
         let txn = self.db.begin_read()?;
         let name = items_table_name(meta.table_num);
         let t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
@@ -37,7 +39,10 @@ impl Engine {
             let mut items = Vec::new();
             for entry in t.iter()? {
                 let (_, v) = entry?;
-                items.push(serde_json::to_value(decode_item(v.value())?).map_err(|e| Error::Internal(e.to_string()))?);
+                items.push(
+                    serde_json::to_value(decode_item(v.value())?)
+                        .map_err(|e| Error::Internal(e.to_string()))?,
+                );
             }
             let key = k.value().replace('\x1f', "/");
             tables.insert(

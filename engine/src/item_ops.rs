@@ -150,7 +150,7 @@ pub struct GetItemOutput {
 /// Rejects requests that mix legacy and expression parameters, or give expression names or
 /// values without expressions, with AWS's messages. `expressions` are in AWS's order; the
 /// values check names those that take values (all but ProjectionExpression).
-fn check_expression_params(
+pub(crate) fn check_expression_params(
     legacy: &[(&str, bool)],
     expressions: &[(&str, bool)],
     params: &ExpressionParams,
@@ -203,7 +203,7 @@ fn expected_condition(
     }
 }
 
-fn check_item_size(item: &Item) -> Result<()> {
+pub(crate) fn check_item_size(item: &Item) -> Result<()> {
     if item_size(item) > MAX_ITEM_SIZE {
         return Err(Error::validation(
             "Item size has exceeded the maximum allowed size",
@@ -213,12 +213,12 @@ fn check_item_size(item: &Item) -> Result<()> {
 }
 
 /// Write capacity units for writing an item of `size` bytes: one per KB, at least one.
-fn write_units(size: usize) -> f64 {
+pub(crate) fn write_units(size: usize) -> f64 {
     size.div_ceil(1024).max(1) as f64
 }
 
 /// Read capacity units: one per 4 KB (at least one), halved for eventually consistent reads.
-fn read_units(size: usize, consistent: bool) -> f64 {
+pub(crate) fn read_units(size: usize, consistent: bool) -> f64 {
     let units = size.div_ceil(4096).max(1) as f64;
     if consistent { units } else { units / 2.0 }
 }
@@ -263,21 +263,25 @@ fn conditional_failed(old: Option<&Item>, on_failure: Option<&str>) -> Error {
 }
 
 /// The state of one item inside a write transaction.
-struct ItemSlot {
-    meta: TableMeta,
-    table_key: String,
-    key_bytes: Vec<u8>,
-    old: Option<Item>,
+pub(crate) struct ItemSlot {
+    pub(crate) meta: TableMeta,
+    pub(crate) table_key: String,
+    pub(crate) key_bytes: Vec<u8>,
+    pub(crate) old: Option<Item>,
 }
 
 impl Engine {
     /// Loads metadata for `table` inside a write transaction.
-    fn meta_in(txn: &redb::WriteTransaction, ns: &Namespace, table: &str) -> Result<TableMeta> {
+    pub(crate) fn meta_in(
+        txn: &redb::WriteTransaction,
+        ns: &Namespace,
+        table: &str,
+    ) -> Result<TableMeta> {
         let catalog = txn.open_table(CATALOG)?;
         Engine::load_meta(&catalog, &ns.table_key(table))?.ok_or_else(Error::table_not_found)
     }
 
-    fn load_item(
+    pub(crate) fn load_item(
         txn: &redb::WriteTransaction,
         meta: &TableMeta,
         key: &[u8],
@@ -288,8 +292,13 @@ impl Engine {
         v.map(|v| decode_item(v.value())).transpose()
     }
 
-    /// Stores (or with `None` deletes) the item in `slot`, keeping the table stats current.
-    fn store(txn: &redb::WriteTransaction, slot: &ItemSlot, new: Option<&Item>) -> Result<()> {
+    /// Stores (or with `None` deletes) the item in `slot`, keeping the table stats and every
+    /// secondary index (with its stats) current.
+    pub(crate) fn store(
+        txn: &redb::WriteTransaction,
+        slot: &ItemSlot,
+        new: Option<&Item>,
+    ) -> Result<()> {
         let name = items_table_name(slot.meta.table_num);
         let mut t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
         match new {
@@ -314,7 +323,7 @@ impl Engine {
             size += item_size(new) as u64;
         }
         stats.insert(slot.table_key.as_str(), (count, size))?;
-        Ok(())
+        crate::index::maintain(txn, &slot.meta, slot.old.as_ref(), new)
     }
 
     /// PutItem.

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod batch_ops;
 mod catalog;
 mod clock;
 mod codec;
@@ -13,14 +14,21 @@ mod engine;
 mod error;
 pub mod expr;
 mod ids;
+mod index;
 mod inspect;
 mod item_ops;
 mod keys;
 mod legacy;
 mod number;
+mod query_ops;
 mod table_ops;
 mod value;
 
+pub use batch_ops::{
+    BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
+    DeleteRequest, KeysAndAttributes, MAX_BATCH_GET_KEYS, MAX_BATCH_GET_RESPONSE,
+    MAX_BATCH_WRITE_REQUESTS, PutRequest, TableMap, WriteRequest,
+};
 pub use catalog::{
     BillingMode, IndexDescription, OnDemandThroughput, Projection,
     ProvisionedThroughputDescription, StreamSpecification, TableDescription, TableMeta, Tag,
@@ -40,6 +48,9 @@ pub use legacy::{
     expected_to_condition, key_conditions, update_error,
 };
 pub use number::{Number, NumberError};
+pub use query_ops::{
+    MAX_PAGE_BYTES, QueryInput, QueryOutput, ReadCapacity, ScanInput, ScanOutput, Units,
+};
 pub use table_ops::{
     CreateTableInput, DescribeTableOutput, ListTablesInput, ListTablesOutput,
     TableDescriptionOutput, TableNameInput, UpdateTableInput,

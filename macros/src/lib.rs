@@ -56,7 +56,9 @@ fn expand(
             "clock" => clock = Some(meta.value()?.parse::<syn::LitStr>()?),
             "seed" => seed = Some(meta.value()?.parse::<syn::LitInt>()?),
             _ => {
-                return Err(meta.error(format!("unknown option `{key}`; expected one of {OPTIONS}")));
+                return Err(
+                    meta.error(format!("unknown option `{key}`; expected one of {OPTIONS}"))
+                );
             }
         }
         Ok(())
