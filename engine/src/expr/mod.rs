@@ -199,11 +199,25 @@ pub fn check_parameters(input: &ExpressionInput, value_expressions: &[&str]) -> 
     Ok(())
 }
 
+/// The longest expression AWS accepts, in UTF-8 bytes (ServiceQuotas: 4 KB).
+pub const MAX_EXPRESSION_SIZE: usize = 4096;
+
+/// Rejects empty and oversized expressions before parsing. The size message is quoted from a
+/// real AWS error ("Invalid FilterExpression: Expression size has exceeded the maximum allowed
+/// size; expression size: 5872").
 fn non_empty<'s>(kind: &str, src: &'s str) -> Result<&'s str, Error> {
     if src.trim().is_empty() {
         Err(invalid(
             kind,
             "The expression can not be empty;".to_string(),
+        ))
+    } else if src.len() > MAX_EXPRESSION_SIZE {
+        Err(invalid(
+            kind,
+            format!(
+                "Expression size has exceeded the maximum allowed size; expression size: {}",
+                src.len()
+            ),
         ))
     } else {
         Ok(src)

@@ -1040,3 +1040,29 @@ fn huge_inputs_fail_cleanly() {
     );
     assert!(parse(&input(Upd, &calls, &n, &vals), &[]).is_err());
 }
+
+#[test]
+fn expressions_longer_than_4_kb_are_refused() {
+    let ok = format!("a = :v{}", " ".repeat(4096 - 6));
+    let long = format!("{ok} ");
+    let values: std::collections::BTreeMap<String, crate::value::AttributeValue> = [(
+        ":v".to_string(),
+        crate::value::AttributeValue::S("x".into()),
+    )]
+    .into();
+    let input = |c: &str| {
+        super::parse(
+            &super::ExpressionInput {
+                condition: Some(c),
+                values: Some(&values),
+                ..Default::default()
+            },
+            &[],
+        )
+    };
+    assert!(input(&ok).is_ok());
+    assert_eq!(
+        input(&long).unwrap_err().to_string(),
+        "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; expression size: 4097"
+    );
+}
