@@ -3,7 +3,8 @@
 //!
 //! Normalization (documented, deliberately small): fields that are unique per run (ARNs, table
 //! ids, timestamps, stream labels) are replaced by placeholders; the members of SS/NS/BS sets are
-//! sorted, since set order is unspecified; error `__type`s are reduced to the part after `#`.
+//! sorted, since set order is unspecified, and so are BatchGetItem's per-table item lists and
+//! batch `ConsumedCapacity` lists; error `__type`s are reduced to the part after `#`.
 
 use serde_json::Value;
 
@@ -45,6 +46,22 @@ fn walk(v: &mut Value) {
             for (k, child) in map.iter_mut() {
                 if VOLATILE.contains(&k.as_str()) && k != "__type" {
                     *child = Value::String(format!("<{k}>"));
+                    continue;
+                }
+                // Per-table lists whose order AWS leaves unspecified (BatchGetItem responses,
+                // batch ConsumedCapacity): compared as multisets.
+                if k == "ConsumedCapacity" && child.is_array() {
+                    walk(child);
+                    sort_array(child);
+                    continue;
+                }
+                if k == "Responses" {
+                    if let Value::Object(tables) = child {
+                        tables.values_mut().for_each(|items| {
+                            walk(items);
+                            sort_array(items);
+                        });
+                    }
                     continue;
                 }
                 if matches!(k.as_str(), "SS" | "NS" | "BS") {
@@ -157,6 +174,12 @@ fn strip_anywhere(v: &mut Value, path: &str) {
         Value::Object(map) => map.values_mut().for_each(|c| strip_anywhere(c, path)),
         Value::Array(items) => items.iter_mut().for_each(|c| strip_anywhere(c, path)),
         _ => {}
+    }
+}
+
+fn sort_array(v: &mut Value) {
+    if let Value::Array(items) = v {
+        items.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
     }
 }
 
