@@ -89,6 +89,7 @@ pub(crate) fn encode_index_key(
 /// `LastEvaluatedKey` for a Query or Scan on an index.
 ///
 /// Corrupt bytes are an internal error, never a panic.
+#[allow(dead_code)] // For Query/Scan on indexes (LastEvaluatedKey); used by tests until then.
 pub(crate) fn decode_index_key(meta: &TableMeta, index: &IndexMeta, bytes: &[u8]) -> Result<Item> {
     let corrupt = || Error::Internal("stored index key is corrupt".into());
     let mut out = Item::new();
@@ -150,17 +151,21 @@ pub(crate) fn maintain(
     }
     let mut stats = txn.open_table(INDEX_STATS)?;
     for index in meta.lsis.iter().chain(&meta.gsis) {
+        let name = index_table_name(meta, index);
+        let current = stats.get(name.as_str())?.map(|v| v.value());
+        let Some((mut count, mut size)) = current else {
+            // An index without a stats row predates index storage (a data dir written by an
+            // older build): fill it from the base table, which already holds `new`.
+            let filled = backfill(txn, meta, index)?;
+            stats.insert(name.as_str(), filled)?;
+            continue;
+        };
         let before = old.and_then(|o| entry(meta, index, o));
         let after = new.and_then(|n| entry(meta, index, n));
         if before == after {
             continue;
         }
-        let name = index_table_name(meta, index);
         let mut t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
-        let (mut count, mut size) = stats
-            .get(name.as_str())?
-            .map(|v| v.value())
-            .unwrap_or((0, 0));
         if let Some((key, item)) = &before
             && t.remove(key.as_slice())?.is_some()
         {
@@ -203,6 +208,20 @@ pub(crate) fn create_and_backfill(
     meta: &TableMeta,
     index: &IndexMeta,
 ) -> Result<()> {
+    let filled = backfill(txn, meta, index)?;
+    txn.open_table(INDEX_STATS)?
+        .insert(index_table_name(meta, index).as_str(), filled)?;
+    Ok(())
+}
+
+/// Fills the redb table of `index` (created if missing) from every item of the base table;
+/// returns the (item count, size) its stats row must hold. The caller must not hold the base
+/// table open.
+fn backfill(
+    txn: &redb::WriteTransaction,
+    meta: &TableMeta,
+    index: &IndexMeta,
+) -> Result<(u64, u64)> {
     let name = index_table_name(meta, index);
     let mut t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
     let items_name = items_table_name(meta.table_num);
@@ -217,9 +236,7 @@ pub(crate) fn create_and_backfill(
             size += item_size(&projected) as u64;
         }
     }
-    txn.open_table(INDEX_STATS)?
-        .insert(name.as_str(), (count, size))?;
-    Ok(())
+    Ok((count, size))
 }
 
 /// Drops the redb table of `index` and its stats row.
@@ -322,5 +339,103 @@ impl Engine {
                 .map(|(_, item)| item)
                 .collect())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn engine_with_gsi() -> (Engine, Namespace) {
+        let engine = Engine::builder().seed(1).build().expect("engine");
+        let ns = Namespace::default();
+        engine
+            .create_table(
+                &ns,
+                serde_json::from_value(json!({
+                    "TableName": "t",
+                    "AttributeDefinitions": [
+                        {"AttributeName": "pk", "AttributeType": "S"},
+                        {"AttributeName": "sk", "AttributeType": "N"},
+                        {"AttributeName": "g", "AttributeType": "B"}
+                    ],
+                    "KeySchema": [
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"}
+                    ],
+                    "GlobalSecondaryIndexes": [{
+                        "IndexName": "by_g",
+                        "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "KEYS_ONLY"}
+                    }],
+                    "BillingMode": "PAY_PER_REQUEST"
+                }))
+                .expect("input"),
+            )
+            .expect("create");
+        (engine, ns)
+    }
+
+    fn put(engine: &Engine, ns: &Namespace, item: serde_json::Value) {
+        engine
+            .put_item(
+                ns,
+                serde_json::from_value(json!({"TableName": "t", "Item": item})).expect("input"),
+            )
+            .expect("put");
+    }
+
+    #[test]
+    fn index_keys_decode_to_index_and_table_key() {
+        let (engine, ns) = engine_with_gsi();
+        let meta = engine.table_meta(&ns, "t").expect("meta").expect("table");
+        let index = &meta.gsis[0];
+        let item: Item = serde_json::from_value(json!({
+            "pk": {"S": "a\u{0}b"}, "sk": {"N": "-1.5"}, "g": {"B": "AAE="}, "x": {"S": "y"}
+        }))
+        .expect("item");
+        let key = encode_index_key(&meta, index, &item).expect("in the index");
+        let mut expect = item.clone();
+        expect.remove("x");
+        assert_eq!(
+            decode_index_key(&meta, index, &key).expect("decodes"),
+            expect
+        );
+        assert!(decode_index_key(&meta, index, &key[..key.len() - 1]).is_err());
+        let mut longer = key.clone();
+        longer.push(0);
+        assert!(decode_index_key(&meta, index, &longer).is_err());
+    }
+
+    /// Data dirs written before index storage have indexes without tables or stats rows: the
+    /// first write to such a table fills them from the base table.
+    #[test]
+    fn an_index_without_stats_is_backfilled_on_the_next_write() {
+        let (engine, ns) = engine_with_gsi();
+        put(
+            &engine,
+            &ns,
+            json!({"pk": {"S": "a"}, "sk": {"N": "1"}, "g": {"B": "AA=="}}),
+        );
+        let meta = engine.table_meta(&ns, "t").expect("meta").expect("table");
+        engine
+            .write(|txn| {
+                let index = &meta.gsis[0];
+                let name = index_table_name(&meta, index);
+                txn.delete_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
+                txn.open_table(INDEX_STATS)?.remove(name.as_str())?;
+                Ok(())
+            })
+            .expect("forget the index");
+        assert_eq!(engine.index_items(&ns, "t", "by_g").expect("read").len(), 0);
+        put(
+            &engine,
+            &ns,
+            json!({"pk": {"S": "b"}, "sk": {"N": "1"}, "g": {"B": "AQ=="}}),
+        );
+        assert_eq!(engine.index_items(&ns, "t", "by_g").expect("read").len(), 2);
+        let stats = engine.read(|txn| all_stats(txn, &meta)).expect("stats");
+        assert_eq!(stats[0].1.0, 2);
     }
 }

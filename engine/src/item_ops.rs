@@ -299,14 +299,17 @@ impl Engine {
         slot: &ItemSlot,
         new: Option<&Item>,
     ) -> Result<()> {
-        let name = items_table_name(slot.meta.table_num);
-        let mut t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
-        match new {
-            Some(item) => {
-                t.insert(slot.key_bytes.as_slice(), encode_item(item).as_slice())?;
-            }
-            None => {
-                t.remove(slot.key_bytes.as_slice())?;
+        {
+            // Closed before the indexes are maintained: a backfill reads this table.
+            let name = items_table_name(slot.meta.table_num);
+            let mut t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
+            match new {
+                Some(item) => {
+                    t.insert(slot.key_bytes.as_slice(), encode_item(item).as_slice())?;
+                }
+                None => {
+                    t.remove(slot.key_bytes.as_slice())?;
+                }
             }
         }
         let mut stats = txn.open_table(STATS)?;

@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use redb::{ReadableTable, TableDefinition};
+use redb::TableDefinition;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{IndexMeta, TableMeta, resolve_key};
@@ -594,20 +594,6 @@ impl Range {
         }
     }
 
-    fn contains(&self, k: &[u8]) -> bool {
-        let above = match &self.lower {
-            Bound::Unbounded => true,
-            Bound::Included(l) => k >= l.as_slice(),
-            Bound::Excluded(l) => k > l.as_slice(),
-        };
-        let below = match &self.upper {
-            Bound::Unbounded => true,
-            Bound::Included(u) => k <= u.as_slice(),
-            Bound::Excluded(u) => k < u.as_slice(),
-        };
-        above && below
-    }
-
     fn as_refs(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
         (
             self.lower.as_ref().map(Vec::as_slice),
@@ -768,71 +754,6 @@ fn consumed(
     }
 }
 
-/// Projects an item onto what an index stores: its keys, the table's keys and, for
-/// `INCLUDE`, the listed attributes; everything for `ALL`.
-fn project_to_index(item: &Item, index: &IndexMeta, table: &PrimaryKey) -> Item {
-    if index.projection.projection_type.as_deref().unwrap_or("ALL") == "ALL" {
-        return item.clone();
-    }
-    let mut keep: Vec<&str> = table.names();
-    keep.extend(index.key_schema.iter().map(|k| k.attribute_name.as_str()));
-    if let Some(extra) = &index.projection.non_key_attributes {
-        keep.extend(extra.iter().map(String::as_str));
-    }
-    item.iter()
-        .filter(|(k, _)| keep.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
-/// The entries of a secondary index in index order: (index key, then table key) bytes and
-/// the projected item.
-///
-/// **This is where the index tables will plug in.** Until they exist this is a correct but
-/// slow fallback: it reads the whole base table, keeps the items that have every index key
-/// attribute with the defined type (indexes are sparse), projects them per the index's
-/// `Projection` and sorts them by (index partition key, index sort key, table primary key).
-fn index_items(
-    txn: &redb::ReadTransaction,
-    meta: &TableMeta,
-    index: &IndexMeta,
-) -> Result<Vec<(Vec<u8>, Item)>> {
-    let table_key = meta.primary_key();
-    let index_key = resolve_key(&index.key_schema, &meta.attribute_definitions);
-    let name = items_table_name(meta.table_num);
-    let t = match txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name)) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
-    };
-    let mut out = Vec::new();
-    for entry in t.iter()? {
-        let (_, v) = entry?;
-        let item = decode_item(v.value())?;
-        if let Some(k) = read_key(&item, &index_key, Some(&table_key)) {
-            out.push((k, project_to_index(&item, index, &table_key)));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
-}
-
-/// Iterates `entries` (sorted) within `range`, forward or backward.
-fn slice_source(
-    entries: Vec<(Vec<u8>, Item)>,
-    range: &Range,
-    forward: bool,
-) -> Box<dyn Iterator<Item = Result<(Vec<u8>, Item)>>> {
-    let mut inside: Vec<(Vec<u8>, Item)> = entries
-        .into_iter()
-        .filter(|(k, _)| range.contains(k))
-        .collect();
-    if !forward {
-        inside.reverse();
-    }
-    Box::new(inside.into_iter().map(Ok))
-}
-
 /// One entry as redb's range iterator yields it.
 type RawEntry<'a> = std::result::Result<
     (
@@ -844,8 +765,24 @@ type RawEntry<'a> = std::result::Result<
 
 /// Reads a page of the base table within `plan.range`.
 fn table_page(txn: &redb::ReadTransaction, meta: &TableMeta, plan: &PagePlan) -> Result<Page> {
-    let name = items_table_name(meta.table_num);
-    let t = match txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name)) {
+    range_page(txn, &items_table_name(meta.table_num), plan)
+}
+
+/// Reads one page from the index's own redb table (see `index.rs`): its keys are (index
+/// partition key, index sort key, table key), the same order the plan's range uses, and its
+/// values are the projected items.
+fn index_page(
+    txn: &redb::ReadTransaction,
+    meta: &TableMeta,
+    index: &IndexMeta,
+    plan: &PagePlan,
+) -> Result<Page> {
+    range_page(txn, &crate::index::index_table_name(meta, index), plan)
+}
+
+/// Reads one page of `plan.range` from the redb table `name`, forward or backward.
+fn range_page(txn: &redb::ReadTransaction, name: &str, plan: &PagePlan) -> Result<Page> {
+    let t = match txn.open_table(TableDefinition::<&[u8], &[u8]>::new(name)) {
         Ok(t) => t,
         Err(redb::TableError::TableDoesNotExist(_)) => {
             return read_page(plan, &mut std::iter::empty());
@@ -1164,10 +1101,7 @@ impl Engine {
         };
         let page = self.read(|txn| match &index {
             None => table_page(txn, &meta, &plan),
-            Some(ix) => {
-                let entries = index_items(txn, &meta, ix.meta)?;
-                read_page(&plan, &mut slice_source(entries, &plan.range, forward))
-            }
+            Some(ix) => index_page(txn, &meta, ix.meta, &plan),
         })?;
         Ok(QueryOutput {
             items: (!plan.count_only).then_some(page.items),
@@ -1327,10 +1261,7 @@ impl Engine {
         };
         let page = self.read(|txn| match &index {
             None => table_page(txn, &meta, &plan),
-            Some(ix) => {
-                let entries = index_items(txn, &meta, ix.meta)?;
-                read_page(&plan, &mut slice_source(entries, &plan.range, true))
-            }
+            Some(ix) => index_page(txn, &meta, ix.meta, &plan),
         })?;
         Ok(ScanOutput {
             items: (!plan.count_only).then_some(page.items),

@@ -1026,7 +1026,16 @@ fn huge_inputs_fail_cleanly() {
         &long,
         "",
         v,
-        "Invalid FilterExpression: The expression contains too many operators; operator count: 199999",
+        "Invalid FilterExpression: Expression size has exceeded the maximum allowed size; expression size: 1099995",
+    );
+    // Within 4 KB, the operator limit (300) is what refuses it.
+    let many = vec!["x = :a"; 160].join(" AND ");
+    check_err(
+        Filter,
+        &many,
+        "",
+        v,
+        "Invalid FilterExpression: The expression contains too many operators; operator count: 319",
     );
     let deep = format!("{}x = :a{}", "(".repeat(100_000), ")".repeat(100_000));
     let (n, vals) = (None, values(v));
