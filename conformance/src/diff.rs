@@ -66,7 +66,7 @@ fn walk(v: &mut Value) {
                 }
                 if matches!(k.as_str(), "SS" | "NS" | "BS") {
                     if let Value::Array(items) = child {
-                        items.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+                        items.sort_by_key(|v| v.to_string());
                     }
                     continue;
                 }
@@ -133,10 +133,8 @@ impl Divergences {
                 m.reference == theirs
                     && regex::Regex::new(&m.ours).is_ok_and(|re| re.is_match(&mine))
             });
-            if known {
-                if let Some(b) = ours.get_mut("body").and_then(Value::as_object_mut) {
-                    b.insert("message".into(), Value::String(theirs));
-                }
+            if known && let Some(b) = ours.get_mut("body").and_then(Value::as_object_mut) {
+                b.insert("message".into(), Value::String(theirs));
             }
         }
     }
@@ -179,7 +177,7 @@ fn strip_anywhere(v: &mut Value, path: &str) {
 
 fn sort_array(v: &mut Value) {
     if let Value::Array(items) = v {
-        items.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+        items.sort_by_key(|v| v.to_string());
     }
 }
 
