@@ -92,10 +92,10 @@ impl Reference {
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(r) = reference.call("ListTables", &serde_json::json!({})) {
-                if r.status == 200 {
-                    return Ok(reference);
-                }
+            if let Ok(r) = reference.call("ListTables", &serde_json::json!({}))
+                && r.status == 200
+            {
+                return Ok(reference);
             }
             if Instant::now() > deadline {
                 return Err("DynamoDB Local did not answer within 60 s".into());
