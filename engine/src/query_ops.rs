@@ -804,6 +804,18 @@ fn range_page(txn: &redb::ReadTransaction, name: &str, plan: &PagePlan) -> Resul
     }
 }
 
+/// The index a Query or Scan names, or AWS's error when the table has no such index.
+fn named_index<'m>(meta: &'m TableMeta, name: Option<&str>) -> Result<Option<IndexTarget<'m>>> {
+    match name {
+        None => Ok(None),
+        Some(name) => find_index(meta, name).map(Some).ok_or_else(|| {
+            Error::Validation(format!(
+                "The table does not have the specified index: {name}"
+            ))
+        }),
+    }
+}
+
 /// Checks the GSI-specific rules shared by Query and Scan.
 fn check_index_read(index: Option<&IndexTarget>, consistent: bool) -> Result<()> {
     if let Some(ix) = index
@@ -925,14 +937,7 @@ impl Engine {
             .table_meta(ns, &input.table_name)?
             .ok_or_else(Error::table_not_found)?;
         let table_key = meta.primary_key();
-        let index = match &input.index_name {
-            Some(name) => Some(find_index(&meta, name).ok_or_else(|| {
-                Error::Validation(format!(
-                    "The table does not have the specified index: {name}"
-                ))
-            })?),
-            None => None,
-        };
+        let index = named_index(&meta, input.index_name.as_deref())?;
         let consistent = input.consistent_read.unwrap_or(false);
         check_index_read(index.as_ref(), consistent)?;
         let read_key_schema = index.as_ref().map(|i| &i.key).unwrap_or(&table_key);
@@ -1188,14 +1193,7 @@ impl Engine {
             .table_meta(ns, &input.table_name)?
             .ok_or_else(Error::table_not_found)?;
         let table_key = meta.primary_key();
-        let index = match &input.index_name {
-            Some(name) => Some(find_index(&meta, name).ok_or_else(|| {
-                Error::Validation(format!(
-                    "The table does not have the specified index: {name}"
-                ))
-            })?),
-            None => None,
-        };
+        let index = named_index(&meta, input.index_name.as_deref())?;
         let consistent = input.consistent_read.unwrap_or(false);
         check_index_read(index.as_ref(), consistent)?;
         let read_key_schema = index.as_ref().map(|i| &i.key).unwrap_or(&table_key);
