@@ -19,9 +19,11 @@ mod inspect;
 mod item_ops;
 mod keys;
 mod legacy;
+mod meta_ops;
 mod number;
 mod query_ops;
 mod table_ops;
+mod ttl;
 mod value;
 
 pub use batch_ops::{
@@ -47,6 +49,11 @@ pub use legacy::{
     attribute_updates_to_update, attributes_to_get_projection, conditions_to_filter,
     expected_to_condition, key_conditions, update_error,
 };
+pub use meta_ops::{
+    DescribeEndpointsInput, DescribeEndpointsOutput, DescribeLimitsInput, DescribeLimitsOutput,
+    EmptyOutput, Endpoint, ListTagsOfResourceInput, ListTagsOfResourceOutput, MAX_TAGS, TagInput,
+    TagResourceInput, UntagResourceInput, tagging_access_denied,
+};
 pub use number::{Number, NumberError};
 pub use query_ops::{
     MAX_PAGE_BYTES, QueryInput, QueryOutput, ReadCapacity, ScanInput, ScanOutput, Units,
@@ -54,6 +61,10 @@ pub use query_ops::{
 pub use table_ops::{
     CreateTableInput, DescribeTableOutput, ListTablesInput, ListTablesOutput,
     TableDescriptionOutput, TableNameInput, UpdateTableInput,
+};
+pub use ttl::{
+    DescribeTimeToLiveOutput, TTL_COOLDOWN_MILLIS, TTL_MAX_AGE_SECONDS, TimeToLiveDescription,
+    TimeToLiveSpecification, UpdateTimeToLiveInput, UpdateTimeToLiveOutput,
 };
 pub use value::{
     AttributeValue, Item, MAX_ITEM_SIZE, MAX_NESTING, ScalarType, check_nesting, item_size,

@@ -304,6 +304,23 @@ impl Router {
             "BatchWriteItem" => run(body, |i| e.batch_write_item(ns, i)),
             "Query" => run(body, |i| e.query(ns, i)),
             "Scan" => run(body, |i| e.scan(ns, i)),
+            "UpdateTimeToLive" => run(body, |i| e.update_time_to_live(ns, i)),
+            "DescribeTimeToLive" => run(body, |i| e.describe_time_to_live(ns, i)),
+            // AWS authorizes the ResourceArn before it validates the request; an ARN it cannot
+            // parse is an AccessDeniedException (see `ddb_engine::tagging_access_denied`).
+            "TagResource" | "UntagResource" | "ListTagsOfResource" => {
+                let arn = body.get("ResourceArn").and_then(|v| v.as_str());
+                if let Some(m) = ddb_engine::tagging_access_denied(op, ns, arn) {
+                    return Err(WireError::coral("AccessDeniedException", Some(m)));
+                }
+                match op {
+                    "TagResource" => run(body, |i| e.tag_resource(ns, i)),
+                    "UntagResource" => run(body, |i| e.untag_resource(ns, i)),
+                    _ => run(body, |i| e.list_tags_of_resource(ns, i)),
+                }
+            }
+            "DescribeLimits" => run(body, |i| e.describe_limits(ns, i)),
+            "DescribeEndpoints" => run(body, |i| e.describe_endpoints(ns, i)),
             _ => Err(WireError::unknown_operation()),
         }
     }
