@@ -255,6 +255,19 @@ impl Fixture {
         self.engine.items(&self.namespace(), table)
     }
 
+    /// Moves the manual clock forward and runs what the new time makes due: TTL expiry
+    /// deletes items whose TTL attribute has passed. Returns how many items expired.
+    ///
+    /// # Panics
+    /// When the fixture was built without a manual clock (see [`FixtureBuilder::clock`]).
+    pub fn advance(&self, by: std::time::Duration) -> Result<usize, ddb_engine::Error> {
+        let clock = self.clock.as_ref().unwrap_or_else(|| {
+            panic!("Fixture::advance needs a manual clock: build the fixture with .clock(..)")
+        });
+        clock.advance(by);
+        self.engine.expire_ttl()
+    }
+
     /// All tables and items as sorted JSON, for snapshots.
     pub fn dump(&self) -> Result<serde_json::Value, ddb_engine::Error> {
         self.engine.dump()

@@ -74,7 +74,8 @@ fn run(cli: Cli) -> Result<(), String> {
         builder = builder.seed(seed);
     }
     let engine = builder.build().map_err(|e| e.to_string())?;
-    let router = Router::new(Arc::new(engine)).with_max_body(max_body);
+    let engine = Arc::new(engine);
+    let router = Router::new(engine.clone()).with_max_body(max_body);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -89,11 +90,32 @@ fn run(cli: Cli) -> Result<(), String> {
         };
         tracing::info!(endpoint = %handle.endpoint(), %storage, "ddb-harness is serving DynamoDB");
         println!("ddb-harness listening on {} ({storage})", handle.endpoint());
+        tokio::spawn(sweep_ttl(engine));
         shutdown_signal().await;
         tracing::info!("shutting down");
         handle.shutdown().await;
         Ok(())
     })
+}
+
+/// How often `serve` deletes expired TTL items. AWS deletes them "within a few days"; a short
+/// period keeps interactive use predictable. Tests use `Fixture::advance` instead.
+const TTL_SWEEP_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs TTL expiry periodically under the system clock.
+async fn sweep_ttl(engine: Arc<Engine>) {
+    let mut tick = tokio::time::interval(TTL_SWEEP_PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let engine = engine.clone();
+        match tokio::task::spawn_blocking(move || engine.expire_ttl()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(expired = n, "TTL sweep deleted expired items"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "TTL sweep failed"),
+            Err(e) => tracing::warn!(error = %e, "TTL sweep task failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -122,3 +122,53 @@ async fn bad_fixture_definitions_say_what_is_wrong() {
         .unwrap_err();
     assert!(err.to_string().contains("RFC 3339"), "{err}");
 }
+
+#[ddb_test(
+    tables = "tests/fixtures/users_tables.json",
+    clock = "2024-01-01T00:00:00Z"
+)]
+async fn advancing_the_clock_expires_ttl_items(f: Fixture) {
+    let client = f.client();
+    client
+        .update_time_to_live()
+        .table_name("users")
+        .time_to_live_specification(
+            aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("expires")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // Expires one hour after the fixture's start (epoch seconds).
+    let soon = (1_704_067_200 + 3600).to_string();
+    client
+        .put_item()
+        .table_name("users")
+        .item("id", s("temp"))
+        .item("expires", AttributeValue::N(soon))
+        .send()
+        .await
+        .unwrap();
+    client
+        .put_item()
+        .table_name("users")
+        .item("id", s("keep"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(f.advance(std::time::Duration::from_secs(3599)).unwrap(), 0);
+    assert_eq!(f.advance(std::time::Duration::from_secs(1)).unwrap(), 1);
+    let ids: Vec<_> = f
+        .items("users")
+        .unwrap()
+        .into_iter()
+        .map(|i| i["id"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![ddb_harness::engine::AttributeValue::S("keep".into())]
+    );
+}
