@@ -33,8 +33,7 @@ const FLOORS: &[(&str, f64)] = &[
     ("assertType", 100.0),
     ("assertValidation", 89.6),
     ("assertNotFound", 100.0),
-    // AWS checks the ResourceArn before model validation; 9 of these 12 need that hook.
-    ("assertAccessDenied", 25.0),
+    ("assertAccessDenied", 100.0),
     // Some conditional tuples need items their original test wrote earlier.
     ("assertConditional", 80.5),
 ];

@@ -270,6 +270,20 @@ impl Router {
                 Some("Unexpected field type".into()),
             ));
         }
+        // AWS authorizes a tagging request's ResourceArn before it validates the rest of the
+        // request: an ARN it cannot parse is an AccessDeniedException (dynalite's AWS-validated
+        // tagging tuples), even when other members break constraints.
+        if matches!(op, "TagResource" | "UntagResource" | "ListTagsOfResource")
+            && let Some(arn) = body.get("ResourceArn").and_then(|v| v.as_str())
+            && model.validate_types(op, &body).is_ok()
+            && let Some(m) = ddb_engine::tagging_access_denied(
+                op,
+                &Namespace::new(creds.account_id(), creds.region.clone()),
+                Some(arn),
+            )
+        {
+            return Err(WireError::coral("AccessDeniedException", Some(m)));
+        }
         model.validate(op, &body)?;
         let ns = Namespace::new(creds.account_id(), creds.region.clone());
         let out = if streams {

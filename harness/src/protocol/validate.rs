@@ -425,6 +425,15 @@ impl ServiceModel {
             .collect()
     }
 
+    /// Only the first pass of [`ServiceModel::validate`]: JSON types (`SerializationException`).
+    pub fn validate_types(&self, op: &str, body: &Value) -> Result<(), Violation> {
+        let Some(Some(input)) = self.operations.get(op).copied() else {
+            return Ok(());
+        };
+        self.check_type(input, body, Pos::Value, 0)
+            .map_err(Violation::Serialization)
+    }
+
     /// Validates the JSON body of operation `op` the way Coral does before dispatch.
     ///
     /// Unknown operations and operations without input pass (routing reports those).
