@@ -36,6 +36,38 @@ pub enum Error {
     /// `InternalServerError`: a storage failure; the request may be retried.
     #[error("{0}")]
     Internal(String),
+    /// `TransactionCanceledException`: a transaction was not applied; `reasons` has one entry
+    /// per action, in request order.
+    #[error("{message}")]
+    TransactionCanceled {
+        /// AWS's message, listing the reason codes.
+        message: String,
+        /// `CancellationReasons`.
+        reasons: Vec<CancellationReason>,
+    },
+    /// `IdempotentParameterMismatchException`: a `ClientRequestToken` was reused for a different
+    /// request within its idempotency window.
+    #[error("{0}")]
+    IdempotentParameterMismatch(String),
+    /// `TransactionInProgressException`: a request with the same `ClientRequestToken` is still
+    /// running. Never produced while writes are serialized; kept for fault injection.
+    #[error("{0}")]
+    TransactionInProgress(String),
+}
+
+/// Why one action of a cancelled transaction failed, or `Code: "None"` when it did not.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CancellationReason {
+    /// `None`, `ConditionalCheckFailed`, `ValidationError`, `TransactionConflict`, ….
+    pub code: String,
+    /// AWS's message for the failure; absent for `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The item as it was, for a failed condition with `ReturnValuesOnConditionCheckFailure`
+    /// `ALL_OLD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<Item>,
 }
 
 impl Error {
@@ -49,6 +81,9 @@ impl Error {
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::LimitExceeded(_) => "LimitExceededException",
             Error::Internal(_) => "InternalServerError",
+            Error::TransactionCanceled { .. } => "TransactionCanceledException",
+            Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
+            Error::TransactionInProgress(_) => "TransactionInProgressException",
         }
     }
 

@@ -23,6 +23,7 @@ mod meta_ops;
 mod number;
 mod query_ops;
 mod table_ops;
+mod transact_ops;
 mod ttl;
 mod value;
 
@@ -37,7 +38,7 @@ pub use catalog::{
 };
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use engine::{Engine, EngineBuilder, Namespace};
-pub use error::{Error, Result};
+pub use error::{CancellationReason, Error, Result};
 pub use ids::IdSource;
 pub use item_ops::{
     ConsumedCapacity, DeleteItemInput, ExpressionParams, GetItemInput, GetItemOutput, PutItemInput,
@@ -61,6 +62,11 @@ pub use query_ops::{
 pub use table_ops::{
     CreateTableInput, DescribeTableOutput, ListTablesInput, ListTablesOutput,
     TableDescriptionOutput, TableNameInput, UpdateTableInput,
+};
+pub use transact_ops::{
+    ConditionCheck, Delete, Get, IDEMPOTENCY_WINDOW_MS, ItemResponse, MAX_TRANSACT_ITEMS,
+    MAX_TRANSACTION_PAYLOAD, Put, TransactGetItem, TransactGetItemsInput, TransactGetItemsOutput,
+    TransactWriteItem, TransactWriteItemsInput, TransactWriteItemsOutput, Update,
 };
 pub use ttl::{
     DescribeTimeToLiveOutput, TTL_COOLDOWN_MILLIS, TTL_MAX_AGE_SECONDS, TimeToLiveDescription,

@@ -72,6 +72,12 @@ impl From<EngineError> for WireError {
             EngineError::Validation(_) => (400, "com.amazon.coral.validate", "message"),
             EngineError::Serialization(_) => (400, "com.amazon.coral.service", "Message"),
             EngineError::Internal(_) => (500, "com.amazonaws.dynamodb.v20120810", "message"),
+            // The transaction errors' model members are `Message`, as DynamoDB Local sends.
+            EngineError::TransactionCanceled { .. }
+            | EngineError::IdempotentParameterMismatch(_)
+            | EngineError::TransactionInProgress(_) => {
+                (400, "com.amazonaws.dynamodb.v20120810", "Message")
+            }
             _ => (400, "com.amazonaws.dynamodb.v20120810", "message"),
         };
         let extra = match &e {
@@ -81,6 +87,13 @@ impl From<EngineError> for WireError {
                 let mut m = serde_json::Map::new();
                 if let Ok(v) = serde_json::to_value(item) {
                     m.insert("Item".into(), v);
+                }
+                Some(Box::new(m))
+            }
+            EngineError::TransactionCanceled { reasons, .. } => {
+                let mut m = serde_json::Map::new();
+                if let Ok(v) = serde_json::to_value(reasons) {
+                    m.insert("CancellationReasons".into(), v);
                 }
                 Some(Box::new(m))
             }
@@ -316,6 +329,8 @@ impl Router {
             "UpdateItem" => run(body, |i| e.update_item(ns, i)),
             "BatchGetItem" => run(body, |i| e.batch_get_item(ns, i)),
             "BatchWriteItem" => run(body, |i| e.batch_write_item(ns, i)),
+            "TransactWriteItems" => run(body, |i| e.transact_write_items(ns, i)),
+            "TransactGetItems" => run(body, |i| e.transact_get_items(ns, i)),
             "Query" => run(body, |i| e.query(ns, i)),
             "Scan" => run(body, |i| e.scan(ns, i)),
             "UpdateTimeToLive" => run(body, |i| e.update_time_to_live(ns, i)),
