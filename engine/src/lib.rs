@@ -21,6 +21,7 @@ mod keys;
 mod legacy;
 mod meta_ops;
 mod number;
+mod precheck;
 mod query_ops;
 mod table_ops;
 mod transact_ops;
@@ -56,6 +57,7 @@ pub use meta_ops::{
     TagResourceInput, UntagResourceInput, tagging_access_denied,
 };
 pub use number::{Number, NumberError};
+pub use precheck::precheck_request;
 pub use query_ops::{
     MAX_PAGE_BYTES, QueryInput, QueryOutput, ReadCapacity, ScanInput, ScanOutput, Units,
 };

@@ -299,6 +299,7 @@ impl Router {
         }
         model.validate(op, &body)?;
         let ns = Namespace::new(creds.account_id(), creds.region.clone());
+        ddb_engine::precheck_request(op, &body)?;
         let out = if streams {
             self.call_streams(op, &ns, body)?
         } else {
