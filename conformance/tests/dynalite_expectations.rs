@@ -31,7 +31,7 @@ const OPS: &[&str] = &[
 /// Minimum share of tuples (per kind) that must match, in percent.
 const FLOORS: &[(&str, f64)] = &[
     ("assertType", 100.0),
-    ("assertValidation", 90.0),
+    ("assertValidation", 92.9),
     ("assertNotFound", 100.0),
     ("assertAccessDenied", 100.0),
     // Some conditional tuples need items their original test wrote earlier.

@@ -76,4 +76,5 @@ pub use ttl::{
 };
 pub use value::{
     AttributeValue, Item, MAX_ITEM_SIZE, MAX_NESTING, ScalarType, check_nesting, item_size,
+    lenient_bool,
 };

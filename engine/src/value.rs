@@ -225,9 +225,9 @@ impl<'de> Visitor<'de> for AvVisitor {
                     None => None,
                 },
                 "BOOL" => map
-                    .next_value::<Option<bool>>()?
-                    .map(|b| Ok(AttributeValue::Bool(b))),
-                "NULL" => map.next_value::<Option<bool>>()?.map(|b| {
+                    .next_value::<Option<WireBool>>()?
+                    .map(|b| Ok(AttributeValue::Bool(b.0))),
+                "NULL" => map.next_value::<Option<WireBool>>()?.map(|WireBool(b)| {
                     if b {
                         Ok(AttributeValue::Null)
                     } else {
@@ -355,6 +355,41 @@ pub fn deserialize_expression_values<'de, D: Deserializer<'de>>(
     Ok(Some(out))
 }
 
+/// The boolean a string stands for where AWS's front end accepts strings for booleans:
+/// `true`/`yes`/`on`/`1` and `false`/`no`/`off`/`0`, any case (dynalite tuples 1657, 6069–6072
+/// show "no", "yes", "1", "0" accepted and "23" refused).
+pub fn lenient_bool(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// A boolean member of an attribute value: a JSON boolean, or a string [`lenient_bool`] reads.
+struct WireBool(bool);
+
+impl<'de> Deserialize<'de> for WireBool {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = WireBool;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a boolean")
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<WireBool, E> {
+                Ok(WireBool(b))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<WireBool, E> {
+                lenient_bool(s)
+                    .map(WireBool)
+                    .ok_or_else(|| E::custom("Unexpected token received from parser"))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
 fn has_duplicates<T: PartialEq>(v: &[T]) -> bool {
     v.iter().enumerate().any(|(i, a)| v[..i].contains(a))
 }
@@ -396,6 +431,23 @@ mod tests {
         check_err("{}", EMPTY_VALUE);
         check_err(r#"{"S":null}"#, EMPTY_VALUE);
         check_err(r#"{"X":"1"}"#, EMPTY_VALUE);
+    }
+
+    #[test]
+    fn strings_stand_for_booleans_as_aws_reads_them() {
+        assert_eq!(
+            serde_json::from_str::<AttributeValue>(r#"{"BOOL":"no"}"#).unwrap(),
+            AttributeValue::Bool(false)
+        );
+        assert_eq!(
+            serde_json::from_str::<AttributeValue>(r#"{"NULL":"yes"}"#).unwrap(),
+            AttributeValue::Null
+        );
+        check_err(
+            r#"{"NULL":"no"}"#,
+            "One or more parameter values were invalid: Null attribute value types must have the value of true",
+        );
+        check_err(r#"{"BOOL":"23"}"#, "Unexpected token received from parser");
     }
 
     #[test]

@@ -541,6 +541,10 @@ impl ServiceModel {
             Kind::String => scalar_type_error(v, "String").map_or(Ok(()), Err),
             Kind::Boolean => match v {
                 Value::Bool(_) => Ok(()),
+                // Coral reads a few spellings of booleans from strings ("no" is false, "yes"
+                // and "1" true: dynalite tuples 1657, 6069, 6070 and 6071) and refuses others
+                // ("23"). `ddb_engine::lenient_bool` gives the same answer.
+                Value::String(text) if ddb_engine::lenient_bool(text).is_some() => Ok(()),
                 Value::String(_) => Err("Unexpected token received from parser".to_owned()),
                 _ => scalar_type_error(v, "Boolean").map_or(Ok(()), Err),
             },
