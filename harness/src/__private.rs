@@ -15,6 +15,8 @@ pub struct TestOptions {
     pub clock: Option<&'static str>,
     /// Id seed.
     pub seed: Option<u64>,
+    /// Fault injection rules JSON.
+    pub faults: Option<&'static str>,
 }
 
 /// What a `#[ddb_test]` function may take: the fixture itself, or its client.
@@ -84,6 +86,9 @@ where
         }
         if let Some(s) = options.seed {
             builder = builder.seed(s);
+        }
+        if let Some(f) = options.faults {
+            builder = builder.faults_json(f);
         }
         let fixture = builder
             .build()

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use ddb_engine::{Engine, ManualClock, Namespace, Timestamp};
 use tokio::sync::OnceCell;
 
+use crate::faults::{FaultRule, Faults};
 use crate::protocol::Router;
 use crate::server::ServerHandle;
 
@@ -69,6 +70,7 @@ pub struct FixtureBuilder {
     items: Vec<(String, serde_json::Value)>,
     clock: Option<String>,
     seed: Option<u64>,
+    faults: Faults,
     errors: Vec<FixtureError>,
 }
 
@@ -145,6 +147,29 @@ impl FixtureBuilder {
         self
     }
 
+    /// Adds a fault injection rule. Rules apply to the fixture's client (and
+    /// [`Fixture::endpoint`]) from the first request on, never to the fixture's own setup.
+    pub fn fault(self, rule: FaultRule) -> Self {
+        self.faults.add(rule);
+        self
+    }
+
+    /// Adds fault injection rules in the JSON format of [`Faults::from_json`].
+    pub fn faults_json(mut self, json: &str) -> Self {
+        if let Err(e) = self.faults.add_json(json) {
+            self.errors.push(FixtureError::Definition(e.to_string()));
+        }
+        self
+    }
+
+    /// Adds fault injection rules from a JSON file (see [`FixtureBuilder::faults_json`]).
+    pub fn faults_file(self, path: impl AsRef<Path>) -> Self {
+        match read(path.as_ref()) {
+            Ok(text) => self.faults_json(&text),
+            Err(e) => self.with_error(e),
+        }
+    }
+
     fn with_error(mut self, e: FixtureError) -> Self {
         self.errors.push(e);
         self
@@ -197,10 +222,13 @@ impl FixtureBuilder {
                 &serde_json::json!({ "TableName": table, "Item": item }),
             )?;
         }
+        // Faults are attached after the setup above, so that they only meet the test's requests.
+        let router = router.with_faults(self.faults.clone());
         let client = crate::in_process::client(router.clone(), FIXTURE_ACCESS_KEY, FIXTURE_REGION);
         Ok(Fixture {
             engine,
             router,
+            faults: self.faults,
             clock,
             client,
             server: Arc::new(OnceCell::new()),
@@ -214,6 +242,7 @@ impl FixtureBuilder {
 pub struct Fixture {
     engine: Arc<Engine>,
     router: Router,
+    faults: Faults,
     clock: Option<ManualClock>,
     client: aws_sdk_dynamodb::Client,
     server: Arc<OnceCell<ServerHandle>>,
@@ -238,6 +267,12 @@ impl Fixture {
     /// The router (the whole protocol layer) of this fixture.
     pub fn router(&self) -> &Router {
         &self.router
+    }
+
+    /// The fault injection rules of this fixture: add or clear rules while the test runs, and
+    /// read their counters.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
     }
 
     /// The manual clock, when the fixture was built with one.

@@ -4,11 +4,13 @@
 //! - [`server::bind`] serves a router over HTTP/1.1 on tokio.
 //! - [`Fixture`] gives each test a fresh engine and an in-process `aws_sdk_dynamodb::Client`;
 //!   [`ddb_test`] wraps an `async fn` test in one.
+//! - [`Faults`] injects AWS's throttling and server errors, or latency, into chosen requests.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate self as ddb_harness;
 
+mod faults;
 pub mod fixture;
 pub mod in_process;
 pub mod protocol;
@@ -19,6 +21,9 @@ pub mod __private;
 
 pub use ddb_engine as engine;
 pub use ddb_macros::ddb_test;
+pub use faults::{
+    Fault, FaultRule, Faults, FaultsError, OperationClass, RuleId, RuleStats, Trigger,
+};
 pub use fixture::{Fixture, FixtureBuilder, FixtureError};
 pub use hyper::http;
 pub use protocol::Router;

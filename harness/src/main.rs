@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use ddb_engine::Engine;
-use ddb_harness::Router;
+use ddb_harness::{Faults, Router};
 
 /// A DynamoDB emulator and test harness.
 #[derive(Debug, Parser)]
@@ -36,6 +36,9 @@ enum Command {
         /// Largest accepted request body in bytes.
         #[arg(long, default_value_t = ddb_harness::protocol::DEFAULT_MAX_BODY)]
         max_body: usize,
+        /// Inject faults from this JSON file of rules (see `ddb_harness::Faults::from_json`).
+        #[arg(long, env = "DDB_HARNESS_FAULTS")]
+        faults: Option<PathBuf>,
     },
 }
 
@@ -65,7 +68,16 @@ fn run(cli: Cli) -> Result<(), String> {
         data_dir,
         seed,
         max_body,
+        faults,
     } = cli.command;
+    let faults = match &faults {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Some(Faults::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
     let mut builder = Engine::builder();
     if let Some(dir) = &data_dir {
         builder = builder.data_dir(dir);
@@ -75,7 +87,11 @@ fn run(cli: Cli) -> Result<(), String> {
     }
     let engine = builder.build().map_err(|e| e.to_string())?;
     let engine = Arc::new(engine);
-    let router = Router::new(engine.clone()).with_max_body(max_body);
+    let mut router = Router::new(engine.clone()).with_max_body(max_body);
+    if let Some(faults) = faults {
+        tracing::info!(rules = faults.rules().len(), "fault injection is on");
+        router = router.with_faults(faults);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -5,7 +5,8 @@
 //!
 //! ```ignore
 //! #[ddb_harness::ddb_test(tables = "fixtures/tables.json", items = "fixtures/items.json",
-//!                         clock = "2024-01-01T00:00:00Z", seed = 7)]
+//!                         clock = "2024-01-01T00:00:00Z", seed = 7,
+//!                         faults = "fixtures/faults.json")]
 //! async fn finds_the_user(client: aws_sdk_dynamodb::Client) { /* … */ }
 //! ```
 //! File paths are relative to the crate root (`CARGO_MANIFEST_DIR`) and embedded with
@@ -16,7 +17,7 @@ use proc_macro::TokenStream;
 use quote::quote;
 use syn::parse::Parser;
 
-const OPTIONS: &str = "`tables`, `items`, `clock`, `seed`";
+const OPTIONS: &str = "`tables`, `items`, `clock`, `seed`, `faults`";
 
 /// Wraps `async fn name(arg: Fixture | Client)` in a `#[test]` with its own fixture.
 #[proc_macro_attribute]
@@ -44,6 +45,7 @@ fn expand(
     let mut items = None;
     let mut clock = None;
     let mut seed = None;
+    let mut faults = None;
     let parser = syn::meta::parser(|meta| {
         let key = meta
             .path
@@ -55,6 +57,7 @@ fn expand(
             "items" => items = Some(meta.value()?.parse::<syn::LitStr>()?),
             "clock" => clock = Some(meta.value()?.parse::<syn::LitStr>()?),
             "seed" => seed = Some(meta.value()?.parse::<syn::LitInt>()?),
+            "faults" => faults = Some(meta.value()?.parse::<syn::LitStr>()?),
             _ => {
                 return Err(
                     meta.error(format!("unknown option `{key}`; expected one of {OPTIONS}"))
@@ -94,6 +97,7 @@ fn expand(
     };
     let tables = file(&tables);
     let items = file(&items);
+    let faults = file(&faults);
     let clock = match &clock {
         Some(c) => quote!(::core::option::Option::Some(#c)),
         None => quote!(::core::option::Option::None),
@@ -122,7 +126,7 @@ fn expand(
         #vis fn #name() {
             #inner
             ::ddb_harness::__private::run_test(
-                ::ddb_harness::__private::TestOptions { tables: #tables, items: #items, clock: #clock, seed: #seed },
+                ::ddb_harness::__private::TestOptions { tables: #tables, items: #items, clock: #clock, seed: #seed, faults: #faults },
                 #call,
             )
         }

@@ -16,6 +16,7 @@ use hyper::http::{self, HeaderValue, Method, Request, Response, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::faults::Faults;
 pub use auth::Credentials;
 use validate::{ServiceModel, Violation};
 
@@ -123,6 +124,8 @@ impl From<Violation> for WireError {
 pub struct Router {
     engine: Arc<Engine>,
     max_body: usize,
+    /// Fault injection rules consulted before every engine call; none when `None`.
+    faults: Option<Faults>,
 }
 
 impl Router {
@@ -131,6 +134,7 @@ impl Router {
         Router {
             engine,
             max_body: DEFAULT_MAX_BODY,
+            faults: None,
         }
     }
 
@@ -148,6 +152,18 @@ impl Router {
     pub fn with_max_body(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
         self
+    }
+
+    /// Consults `faults` for every request once it is routed, authenticated and validated,
+    /// before the engine sees it (see [`Faults`]). Clones of the set steer this router.
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = Some(faults);
+        self
+    }
+
+    /// The fault injection rules of this router, if any.
+    pub fn faults(&self) -> Option<&Faults> {
+        self.faults.as_ref()
     }
 
     /// Sends one DynamoDB operation as `access_key` in `region` without HTTP framing; returns
@@ -298,6 +314,9 @@ impl Router {
             return Err(WireError::coral("AccessDeniedException", Some(m)));
         }
         model.validate(op, &body)?;
+        if let Some(faults) = &self.faults {
+            faults.inject(op, &body)?;
+        }
         let ns = Namespace::new(creds.account_id(), creds.region.clone());
         ddb_engine::precheck_request(op, &body)?;
         let out = if streams {
