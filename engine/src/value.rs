@@ -390,8 +390,10 @@ impl<'de> Deserialize<'de> for WireBool {
     }
 }
 
-fn has_duplicates<T: PartialEq>(v: &[T]) -> bool {
-    v.iter().enumerate().any(|(i, a)| v[..i].contains(a))
+fn has_duplicates<T: std::hash::Hash + Eq>(v: &[T]) -> bool {
+    // Linear: sets may hold tens of thousands of members within the 400 KB item limit.
+    let mut seen = std::collections::HashSet::with_capacity(v.len());
+    v.iter().any(|x| !seen.insert(x))
 }
 
 #[cfg(test)]

@@ -32,8 +32,14 @@ pub fn resolve<'a>(item: &'a Item, path: &DocPath) -> Option<&'a AttributeValue>
     Some(cur)
 }
 
-fn set_eq<T: PartialEq>(a: &[T], b: &[T]) -> bool {
-    a.len() == b.len() && a.iter().all(|x| b.contains(x))
+fn set_eq<T: std::hash::Hash + Eq>(a: &[T], b: &[T]) -> bool {
+    // Sets hold no duplicates, so equal sizes and inclusion mean equality; hashed, so large
+    // sets compare in linear time.
+    if a.len() != b.len() {
+        return false;
+    }
+    let members: std::collections::HashSet<&T> = b.iter().collect();
+    a.iter().all(|x| members.contains(x))
 }
 
 /// DynamoDB equality: deep, with sets compared regardless of order.

@@ -141,12 +141,18 @@ fn remove(item: &mut Item, path: &DocPath) -> Result<(), Error> {
     Ok(())
 }
 
-fn union<T: Clone + PartialEq>(a: &mut Vec<T>, b: &[T]) {
+fn union<T: Clone + std::hash::Hash + Eq>(a: &mut Vec<T>, b: &[T]) {
+    let mut members: std::collections::HashSet<T> = a.iter().cloned().collect();
     for x in b {
-        if !a.contains(x) {
+        if members.insert(x.clone()) {
             a.push(x.clone());
         }
     }
+}
+
+fn difference<T: std::hash::Hash + Eq>(a: &mut Vec<T>, b: &[T]) {
+    let remove: std::collections::HashSet<&T> = b.iter().collect();
+    a.retain(|x| !remove.contains(x));
 }
 
 fn add(item: &mut Item, path: &DocPath, v: &AttributeValue) -> Result<(), Error> {
@@ -181,15 +187,15 @@ fn delete(item: &mut Item, path: &DocPath, v: &AttributeValue) -> Result<(), Err
         None => return Ok(()),
         Some(cur) => match (cur, v) {
             (V::Ss(a), V::Ss(b)) => {
-                a.retain(|x| !b.contains(x));
+                difference(a, b);
                 a.is_empty()
             }
             (V::Ns(a), V::Ns(b)) => {
-                a.retain(|x| !b.contains(x));
+                difference(a, b);
                 a.is_empty()
             }
             (V::Bs(a), V::Bs(b)) => {
-                a.retain(|x| !b.contains(x));
+                difference(a, b);
                 a.is_empty()
             }
             _ => return Err(err(INCORRECT_TYPE)),
