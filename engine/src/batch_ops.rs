@@ -25,11 +25,12 @@ use crate::engine::{CATALOG, Engine, Namespace, items_table_name};
 use crate::error::{Error, Result};
 use crate::expr::{self, ExpressionInput, Projection};
 use crate::item_ops::{
-    ConsumedCapacity, ExpressionParams, ItemSlot, check_expression_params, check_item_size,
-    consumed, read_units, write_units,
+    ConsumedCapacity, ExpressionParams, ItemCollectionMetrics, ItemSlot, WriteUnits,
+    check_expression_params, check_item_size, collection_metrics, consumed, read_units,
 };
 use crate::keys::{PrimaryKey, check_index_keys};
 use crate::legacy;
+use crate::query_ops::ReadCapacity;
 use crate::value::{Item, check_nesting, item_size};
 
 /// The most keys one BatchGetItem may ask for, across all its tables.
@@ -179,11 +180,16 @@ pub struct BatchWriteItemInput {
 /// BatchWriteItem output. `UnprocessedItems` is always empty: nothing is throttled.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-#[allow(missing_docs)]
 pub struct BatchWriteItemOutput {
+    /// Requests left for a retry; always empty.
     pub unprocessed_items: TableMap<Vec<WriteRequest>>,
+    /// Per table, in request order: write units of the table and of each index written.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+    pub consumed_capacity: Option<Vec<ReadCapacity>>,
+    /// Per table with local secondary indexes, one entry per request, for
+    /// `ReturnItemCollectionMetrics: SIZE`; absent when no such table was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_collection_metrics: Option<TableMap<Vec<ItemCollectionMetrics>>>,
 }
 
 const DUPLICATE_KEYS: &str = "Provided list of item keys contains duplicates";
@@ -202,6 +208,8 @@ struct GetPlan<'a> {
 struct WritePlan<'a> {
     key_bytes: Vec<u8>,
     new: Option<&'a Item>,
+    /// The put's item or the delete's key: where the item collection key comes from.
+    key: &'a Item,
 }
 
 impl Engine {
@@ -361,7 +369,8 @@ impl Engine {
             }
         }
         let mode = input.return_consumed_capacity.as_deref();
-        let capacity = self.write(|txn| {
+        let metrics_mode = input.return_item_collection_metrics.as_deref();
+        let (capacity, metrics) = self.write(|txn| {
             // Every table and key is checked before anything is written.
             let mut seen: HashSet<(String, Vec<u8>)> = HashSet::new();
             let mut tables = Vec::with_capacity(input.request_items.0.len());
@@ -379,11 +388,13 @@ impl Engine {
                             WritePlan {
                                 key_bytes,
                                 new: Some(&put.item),
+                                key: &put.item,
                             }
                         }
                         (None, Some(delete)) => WritePlan {
                             key_bytes: pk.encode_key_param(&delete.key)?,
                             new: None,
+                            key: &delete.key,
                         },
                         _ => return Err(Error::validation(NOT_ONE_REQUEST)),
                     };
@@ -395,16 +406,13 @@ impl Engine {
                 tables.push((table, meta, table_key, plans));
             }
             let mut capacity = Vec::new();
+            let mut metrics = TableMap::default();
             for (table, meta, table_key, plans) in tables {
-                let mut units = 0.0;
+                let mut units = WriteUnits::default();
+                let mut table_metrics = Vec::new();
                 for plan in plans {
                     let old = Engine::load_item(txn, &meta, &plan.key_bytes)?;
-                    let size = plan
-                        .new
-                        .map(item_size)
-                        .unwrap_or(0)
-                        .max(old.as_ref().map(item_size).unwrap_or(0));
-                    units += write_units(size);
+                    units.add(WriteUnits::of_write(&meta, old.as_ref(), plan.new));
                     let slot = ItemSlot {
                         meta: meta.clone(),
                         table_key: table_key.clone(),
@@ -414,14 +422,19 @@ impl Engine {
                     if plan.new.is_some() || slot.old.is_some() {
                         Engine::store(txn, &slot, plan.new)?;
                     }
+                    table_metrics.extend(collection_metrics(txn, &meta, plan.key, metrics_mode)?);
                 }
-                capacity.extend(consumed(table, units, mode));
+                capacity.extend(units.consumed(table, mode));
+                if !table_metrics.is_empty() {
+                    metrics.0.push((table.clone(), table_metrics));
+                }
             }
-            Ok(capacity)
+            Ok((capacity, metrics))
         })?;
         Ok(BatchWriteItemOutput {
             unprocessed_items: TableMap::default(),
             consumed_capacity: mode_wants(mode).then_some(capacity),
+            item_collection_metrics: (!metrics.is_empty()).then_some(metrics),
         })
     }
 }

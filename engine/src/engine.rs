@@ -268,6 +268,8 @@ impl Engine {
         f: impl FnOnce(&redb::WriteTransaction) -> Result<R>,
     ) -> Result<R> {
         let txn = self.db.begin_write()?;
+        // Stream records written in this transaction take their time from the engine clock.
+        let _scope = crate::streams::WriteScope::enter(self.clock.now());
         match f(&txn) {
             Ok(r) => {
                 txn.commit()?;

@@ -33,6 +33,10 @@ pub enum Error {
     /// `LimitExceededException`.
     #[error("{0}")]
     LimitExceeded(String),
+    /// `ItemCollectionSizeLimitExceededException`: a write would grow an item collection of a
+    /// table with local secondary indexes past 10 GB.
+    #[error("{0}")]
+    ItemCollectionSizeLimitExceeded(String),
     /// `InternalServerError`: a storage failure; the request may be retried.
     #[error("{0}")]
     Internal(String),
@@ -80,6 +84,7 @@ impl Error {
             Error::ResourceInUse(_) => "ResourceInUseException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::LimitExceeded(_) => "LimitExceededException",
+            Error::ItemCollectionSizeLimitExceeded(_) => "ItemCollectionSizeLimitExceededException",
             Error::Internal(_) => "InternalServerError",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",

@@ -23,6 +23,7 @@ mod meta_ops;
 mod number;
 mod precheck;
 mod query_ops;
+mod streams;
 mod table_ops;
 mod transact_ops;
 mod ttl;
@@ -42,8 +43,8 @@ pub use engine::{Engine, EngineBuilder, Namespace};
 pub use error::{CancellationReason, Error, Result};
 pub use ids::IdSource;
 pub use item_ops::{
-    ConsumedCapacity, DeleteItemInput, ExpressionParams, GetItemInput, GetItemOutput, PutItemInput,
-    UpdateItemInput, WriteItemOutput,
+    ConsumedCapacity, DeleteItemInput, ExpressionParams, GetItemInput, GetItemOutput,
+    ItemCollectionMetrics, PutItemInput, UpdateItemInput, WriteItemOutput,
 };
 pub use keys::{AttributeDefinition, KeySchemaElement, KeyType, PrimaryKey};
 pub use legacy::{
@@ -60,6 +61,13 @@ pub use number::{Number, NumberError};
 pub use precheck::precheck_request;
 pub use query_ops::{
     MAX_PAGE_BYTES, QueryInput, QueryOutput, ReadCapacity, ScanInput, ScanOutput, Units,
+};
+pub use streams::{
+    DescribeStreamInput, DescribeStreamOutput, GetRecordsInput, GetRecordsOutput,
+    GetShardIteratorInput, GetShardIteratorOutput, ITERATOR_LIFETIME_MILLIS, Identity,
+    ListStreamsInput, ListStreamsOutput, MAX_GET_RECORDS_LIMIT, Record, STREAM_RETENTION_MILLIS,
+    SequenceNumberRange, Shard, ShardFilter, StreamDescription, StreamRecord, StreamSummary,
+    StreamsError, StreamsResult,
 };
 pub use table_ops::{
     CreateTableInput, DescribeTableOutput, ListTablesInput, ListTablesOutput,

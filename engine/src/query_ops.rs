@@ -529,25 +529,37 @@ impl Range {
     }
 
     /// Narrows the range of partition `p` by a sort-key predicate.
+    ///
+    /// A stored key may continue past the sort key: an index key ends with the table's primary
+    /// key. So the entries whose sort key equals `v` are all the keys that start with
+    /// `p + encode(v)` (the encoding is self-delimiting), and an inclusive upper bound or an
+    /// exclusive lower bound on `v` is the successor of that prefix.
     fn narrow(&mut self, p: &[u8], op: &KeyOp) {
         let key = |v: &AttributeValue| {
             let mut k = p.to_vec();
             encode_component(v, &mut k);
             k
         };
+        let through = |v: &AttributeValue| match prefix_successor(&key(v)) {
+            Some(s) => Bound::Excluded(s),
+            None => Bound::Unbounded,
+        };
         match op {
-            KeyOp::Compare(Comparator::Eq, v) => {
-                self.lower = Bound::Included(key(v));
-                self.upper = Bound::Included(key(v));
-            }
+            KeyOp::Compare(Comparator::Eq, v) => *self = Range::prefix(&key(v)),
             KeyOp::Compare(Comparator::Lt, v) => self.upper = Bound::Excluded(key(v)),
-            KeyOp::Compare(Comparator::Le, v) => self.upper = Bound::Included(key(v)),
-            KeyOp::Compare(Comparator::Gt, v) => self.lower = Bound::Excluded(key(v)),
+            KeyOp::Compare(Comparator::Le, v) => self.upper = through(v),
+            KeyOp::Compare(Comparator::Gt, v) => {
+                self.lower = match through(v) {
+                    Bound::Excluded(s) => Bound::Included(s),
+                    // Nothing sorts after the largest key: an empty range.
+                    _ => Bound::Excluded(key(v)),
+                }
+            }
             KeyOp::Compare(Comparator::Ge, v) => self.lower = Bound::Included(key(v)),
             KeyOp::Compare(Comparator::Ne, _) => {}
             KeyOp::Between(lo, hi) => {
                 self.lower = Bound::Included(key(lo));
-                self.upper = Bound::Included(key(hi));
+                self.upper = through(hi);
             }
             KeyOp::BeginsWith(v) => {
                 let raw = match v {
@@ -636,6 +648,9 @@ struct Page {
     scanned: u64,
     last_key: Option<Item>,
     bytes_read: usize,
+    /// 4 KB blocks of items fetched from the base table for a local-index read (each fetched
+    /// item is its own read, rounded up on its own).
+    fetch_blocks: u64,
 }
 
 fn partition_bytes(item: &Item, attr: &str) -> Vec<u8> {
@@ -657,6 +672,7 @@ fn read_page(
         scanned: 0,
         last_key: None,
         bytes_read: 0,
+        fetch_blocks: 0,
     };
     let mut last: Option<Item> = None;
     let mut stopped = false;
@@ -720,11 +736,12 @@ fn consumed(
     table: &str,
     index: Option<(&str, bool)>,
     units: f64,
+    table_fetch: f64,
 ) -> Option<ReadCapacity> {
     match mode {
         Some("TOTAL") => Some(ReadCapacity {
             table_name: table.to_string(),
-            capacity_units: units,
+            capacity_units: units + table_fetch,
             ..Default::default()
         }),
         Some("INDEXES") => {
@@ -742,9 +759,9 @@ fn consumed(
             };
             Some(ReadCapacity {
                 table_name: table.to_string(),
-                capacity_units: units,
+                capacity_units: units + table_fetch,
                 table: Some(Units {
-                    capacity_units: if index.is_some() { 0.0 } else { units },
+                    capacity_units: if index.is_some() { table_fetch } else { units },
                 }),
                 local_secondary_indexes: per_index(false),
                 global_secondary_indexes: per_index(true),
@@ -752,6 +769,13 @@ fn consumed(
         }
         _ => None,
     }
+}
+
+/// Read units of items fetched from the base table (one read each, 4 KB blocks, half for
+/// eventually consistent reads).
+fn fetch_units(blocks: u64, consistent: bool) -> f64 {
+    let units = blocks as f64;
+    if consistent { units } else { units / 2.0 }
 }
 
 /// One entry as redb's range iterator yields it.
@@ -776,8 +800,94 @@ fn index_page(
     meta: &TableMeta,
     index: &IndexMeta,
     plan: &PagePlan,
+    fetch_from_table: bool,
 ) -> Result<Page> {
-    range_page(txn, &crate::index::index_table_name(meta, index), plan)
+    let name = crate::index::index_table_name(meta, index);
+    if !fetch_from_table {
+        return range_page(txn, &name, plan);
+    }
+    // A local secondary index asked for attributes it does not project answers with the whole
+    // item, fetched from the base table by the key the index entry carries (developer guide,
+    // LSI.md: "DynamoDB automatically fetches those attributes from the base table").
+    let t = match txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name)) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => {
+            return read_page(plan, &mut std::iter::empty());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if plan.range.is_empty() {
+        return read_page(plan, &mut std::iter::empty());
+    }
+    let base = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&items_table_name(
+        meta.table_num,
+    )))?;
+    let table_key = meta.primary_key();
+    // Per entry pulled: (index entry size, 4 KB blocks of the fetched item). The page may pull
+    // one entry beyond what it evaluates; only the first `scanned` are charged.
+    let pulled = std::cell::RefCell::new(Vec::<(usize, u64)>::new());
+    let fetch = |entry: RawEntry<'_>| -> Result<(Vec<u8>, Item)> {
+        let (k, v) = entry?;
+        let projected = decode_item(v.value())?;
+        let index_size = crate::value::item_size(&projected);
+        let key = table_key.encode_item_key(&projected)?;
+        let item = match base.get(key.as_slice())? {
+            Some(full) => decode_item(full.value())?,
+            None => projected,
+        };
+        let blocks = crate::value::item_size(&item).div_ceil(4096).max(1) as u64;
+        pulled.borrow_mut().push((index_size, blocks));
+        Ok((k.value().to_vec(), item))
+    };
+    let range = t.range::<&[u8]>(plan.range.as_refs())?;
+    let mut page = if plan.forward {
+        read_page(plan, &mut range.map(fetch))?
+    } else {
+        read_page(plan, &mut range.rev().map(fetch))?
+    };
+    // The index read is charged by index entry size; the fetches separately.
+    let evaluated = usize::try_from(page.scanned).unwrap_or(usize::MAX);
+    let pulled = pulled.into_inner();
+    page.bytes_read = pulled.iter().take(evaluated).map(|(b, _)| b).sum();
+    page.fetch_blocks = pulled.iter().take(evaluated).map(|(_, f)| f).sum();
+    Ok(page)
+}
+
+/// Whether a read of a local secondary index needs attributes the index does not project:
+/// `ALL_ATTRIBUTES`, or a requested attribute outside the projection.
+fn lsi_needs_table(
+    index: Option<&IndexTarget>,
+    table: &TableMeta,
+    select: Option<Select>,
+    requested: &[String],
+) -> bool {
+    let Some(ix) = index.filter(|ix| !ix.global) else {
+        return false;
+    };
+    let ty = ix
+        .meta
+        .projection
+        .projection_type
+        .as_deref()
+        .unwrap_or("ALL");
+    if ty == "ALL" {
+        return false;
+    }
+    if select == Some(Select::All) {
+        return true;
+    }
+    requested.iter().any(|name| {
+        !(table.primary_key().names().contains(&name.as_str())
+            || ix.key.names().contains(&name.as_str())
+            || (ty == "INCLUDE"
+                && ix
+                    .meta
+                    .projection
+                    .non_key_attributes
+                    .iter()
+                    .flatten()
+                    .any(|a| a == name)))
+    })
 }
 
 /// Reads one page of `plan.range` from the redb table `name`, forward or backward.
@@ -847,6 +957,54 @@ fn check_gsi_select(index: Option<&IndexTarget>, select: Option<Select>) -> Resu
         )));
     }
     Ok(())
+}
+
+/// A global secondary index answers only with what it projects: asking a Query or Scan on it
+/// for another attribute is an error (DynamoDB Local 2026-05-28; developer guide GSI.md,
+/// Attribute projections: "DynamoDB does not fetch any attributes from the base table").
+fn check_gsi_projection(
+    index: Option<&IndexTarget>,
+    table: &TableMeta,
+    requested: &[String],
+) -> Result<()> {
+    let Some(ix) = index.filter(|ix| ix.global) else {
+        return Ok(());
+    };
+    let ty = ix
+        .meta
+        .projection
+        .projection_type
+        .as_deref()
+        .unwrap_or("ALL");
+    if ty == "ALL" {
+        return Ok(());
+    }
+    let projected = |name: &str| {
+        table.primary_key().names().contains(&name)
+            || ix.key.names().contains(&name)
+            || (ty == "INCLUDE"
+                && ix
+                    .meta
+                    .projection
+                    .non_key_attributes
+                    .iter()
+                    .flatten()
+                    .any(|a| a == name))
+    };
+    let mut missing: Vec<&str> = Vec::new();
+    for name in requested {
+        if !projected(name) && !missing.contains(&name.as_str()) {
+            missing.push(name);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::invalid_parameter(format!(
+        "Global secondary index {} does not project [{}]",
+        ix.meta.name,
+        missing.join(", ")
+    )))
 }
 
 fn check_limit(limit: Option<i64>) -> Option<usize> {
@@ -1078,6 +1236,14 @@ impl Engine {
             )));
         }
         check_gsi_select(index.as_ref(), select)?;
+        let requested: Vec<String> = exprs
+            .projection
+            .iter()
+            .chain(&legacy_projection)
+            .flat_map(|p| p.paths.iter().filter_map(|d| d.head().map(str::to_string)))
+            .collect();
+        check_gsi_projection(index.as_ref(), &meta, &requested)?;
+        let fetch_from_table = lsi_needs_table(index.as_ref(), &meta, select, &requested);
         if let Some(f) = &exprs.filter {
             check_key_paths(&nested_heads_condition(f), &meta)?;
         }
@@ -1106,7 +1272,7 @@ impl Engine {
         };
         let page = self.read(|txn| match &index {
             None => table_page(txn, &meta, &plan),
-            Some(ix) => index_page(txn, &meta, ix.meta, &plan),
+            Some(ix) => index_page(txn, &meta, ix.meta, &plan, fetch_from_table),
         })?;
         Ok(QueryOutput {
             items: (!plan.count_only).then_some(page.items),
@@ -1118,6 +1284,7 @@ impl Engine {
                 &input.table_name,
                 index.as_ref().map(|i| (i.meta.name.as_str(), i.global)),
                 read_units(page.bytes_read, consistent),
+                fetch_units(page.fetch_blocks, consistent),
             ),
         })
     }
@@ -1217,6 +1384,14 @@ impl Engine {
             }
         }
         check_gsi_select(index.as_ref(), select)?;
+        let requested: Vec<String> = exprs
+            .projection
+            .iter()
+            .chain(&legacy_projection)
+            .flat_map(|p| p.paths.iter().filter_map(|d| d.head().map(str::to_string)))
+            .collect();
+        check_gsi_projection(index.as_ref(), &meta, &requested)?;
+        let fetch_from_table = lsi_needs_table(index.as_ref(), &meta, select, &requested);
         let mut start_bytes = None;
         if let Some(esk) = &esk {
             let table_bytes = check_table_start_key(esk, &table_key)?;
@@ -1259,7 +1434,7 @@ impl Engine {
         };
         let page = self.read(|txn| match &index {
             None => table_page(txn, &meta, &plan),
-            Some(ix) => index_page(txn, &meta, ix.meta, &plan),
+            Some(ix) => index_page(txn, &meta, ix.meta, &plan, fetch_from_table),
         })?;
         Ok(ScanOutput {
             items: (!plan.count_only).then_some(page.items),
@@ -1271,6 +1446,7 @@ impl Engine {
                 &input.table_name,
                 index.as_ref().map(|i| (i.meta.name.as_str(), i.global)),
                 read_units(page.bytes_read, consistent),
+                fetch_units(page.fetch_blocks, consistent),
             ),
         })
     }

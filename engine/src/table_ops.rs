@@ -784,7 +784,7 @@ impl Engine {
                 )));
             }
             let table_num = Engine::next_counter(txn, "table")?;
-            let meta = TableMeta {
+            let mut meta = TableMeta {
                 name: input.table_name.clone(),
                 account: ns.account.clone(),
                 region: ns.region.clone(),
@@ -813,6 +813,7 @@ impl Engine {
                     .and_then(|s| sse_meta(s, ns, &self.ids)),
                 on_demand_throughput: input.on_demand_throughput.clone(),
             };
+            crate::streams::open_stream(txn, &mut meta, now, &self.ids)?;
             let json = serde_json::to_string(&meta).map_err(|e| Error::Internal(e.to_string()))?;
             catalog.insert(key.as_str(), json.as_str())?;
             txn.open_table(STATS)?.insert(key.as_str(), (0, 0))?;
@@ -914,6 +915,7 @@ impl Engine {
                     "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
                 ));
             }
+            crate::streams::close_stream(txn, &meta, self.clock.now())?;
             catalog.remove(key.as_str())?;
             let stats = txn.open_table(STATS)?.remove(key.as_str())?.map(|v| v.value()).unwrap_or((0, 0));
             let name = items_table_name(meta.table_num);
@@ -1049,6 +1051,7 @@ impl Engine {
                             )));
                         }
                         meta.stream = stream_meta(spec, now.0)?;
+                        crate::streams::open_stream(txn, &mut meta, now, &self.ids)?;
                     }
                     Some(false) => {
                         if spec.stream_view_type.is_some() {
@@ -1060,6 +1063,7 @@ impl Engine {
                                 meta.name
                             )));
                         }
+                        crate::streams::close_stream(txn, &meta, now)?;
                         if let Some(s) = meta.stream.as_mut() {
                             s.enabled = false;
                         }

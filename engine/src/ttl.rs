@@ -318,11 +318,10 @@ impl Engine {
                         key_bytes,
                         old: Some(old),
                     };
+                    // The REMOVE record carries the TTL service identity (Streams.md,
+                    // "DynamoDB Streams and Time to Live").
+                    let _ttl = crate::streams::TtlDeleteScope::enter();
                     Engine::store(txn, &slot, None)?;
-                    // Streams hook: when streams land, append the REMOVE record for `slot.old`
-                    // here, in this transaction, with the TTL service identity
-                    // `"userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"}`
-                    // (Streams.md, "DynamoDB Streams and Time to Live").
                 }
                 Ok(count)
             })?;

@@ -376,11 +376,40 @@ impl Router {
 
     fn call_streams(
         &self,
-        _op: &str,
-        _ns: &Namespace,
-        _body: serde_json::Value,
+        op: &str,
+        ns: &Namespace,
+        body: serde_json::Value,
     ) -> Result<Vec<u8>, WireError> {
-        Err(WireError::unknown_operation())
+        /// Decodes the input, runs a Streams operation and encodes its output. Shared errors
+        /// map as DynamoDB's do; the Streams-only ones go out as
+        /// `com.amazonaws.dynamodb.v20120810#…` with a `message` member.
+        fn run_streams<I: DeserializeOwned, O: Serialize>(
+            body: serde_json::Value,
+            op: impl FnOnce(I) -> ddb_engine::StreamsResult<O>,
+        ) -> Result<Vec<u8>, WireError> {
+            let input: I = serde_json::from_value(body)
+                .map_err(|e| WireError::from(EngineError::Validation(e.to_string())))?;
+            let out = op(input).map_err(|err| match err {
+                ddb_engine::StreamsError::Engine(e) => WireError::from(e),
+                other => WireError {
+                    status: 400,
+                    type_: format!("com.amazonaws.dynamodb.v20120810#{}", other.aws_type()),
+                    message: Some(other.to_string()),
+                    message_key: "message",
+                    extra: None,
+                },
+            })?;
+            serde_json::to_vec(&out)
+                .map_err(|e| WireError::from(EngineError::Internal(e.to_string())))
+        }
+        let e = &*self.engine;
+        match op {
+            "ListStreams" => run_streams(body, |i| e.list_streams(ns, i)),
+            "DescribeStream" => run_streams(body, |i| e.describe_stream(ns, i)),
+            "GetShardIterator" => run_streams(body, |i| e.get_shard_iterator(ns, i)),
+            "GetRecords" => run_streams(body, |i| e.get_records(ns, i)),
+            _ => Err(WireError::unknown_operation()),
+        }
     }
 }
 
