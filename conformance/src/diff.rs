@@ -4,7 +4,10 @@
 //! Normalization (documented, deliberately small): fields that are unique per run (ARNs, table
 //! ids, timestamps, stream labels) are replaced by placeholders; the members of SS/NS/BS sets are
 //! sorted, since set order is unspecified, and so are BatchGetItem's per-table item lists and
-//! batch `ConsumedCapacity` lists; error `__type`s are reduced to the part after `#`.
+//! batch `ConsumedCapacity` lists; error `__type`s are reduced to the part after `#`. Stream
+//! records and shards: ids, sequence numbers, iterators, stream ARNs and labels and creation
+//! times are placeholders too (the records' keys, images, names, view type and size are
+//! compared).
 
 use serde_json::Value;
 
@@ -20,6 +23,21 @@ const VOLATILE: &[&str] = &[
     "LastUpdateToPayPerRequestDateTime",
     "LastIncreaseDateTime",
     "LastDecreaseDateTime",
+    // DynamoDB Streams.
+    "StreamArn",
+    "StreamLabel",
+    "LastEvaluatedStreamArn",
+    "CreationRequestDateTime",
+    "ShardId",
+    "ParentShardId",
+    "LastEvaluatedShardId",
+    "StartingSequenceNumber",
+    "EndingSequenceNumber",
+    "ShardIterator",
+    "NextShardIterator",
+    "eventID",
+    "SequenceNumber",
+    "ApproximateCreationDateTime",
     "__type",
 ];
 

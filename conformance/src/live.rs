@@ -106,6 +106,12 @@ impl Reference {
 
     /// Sends one DynamoDB request and reads the reply.
     pub fn call(&self, op: &str, body: &serde_json::Value) -> Result<Reply, String> {
+        self.call_target(&format!("DynamoDB_20120810.{op}"), body)
+    }
+
+    /// Sends one request with the full `X-Amz-Target` (e.g.
+    /// `DynamoDBStreams_20120810.GetRecords`) and reads the reply.
+    pub fn call_target(&self, target: &str, body: &serde_json::Value) -> Result<Reply, String> {
         let body = serde_json::to_vec(body).map_err(|e| e.to_string())?;
         let mut stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))
             .map_err(|e| e.to_string())?;
@@ -113,7 +119,7 @@ impl Reference {
             .set_read_timeout(Some(Duration::from_secs(30)))
             .map_err(|e| e.to_string())?;
         let head = format!(
-            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: DynamoDB_20120810.{op}\r\nX-Amz-Date: 20240101T000000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDCONFORMANCE/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: {target}\r\nX-Amz-Date: 20240101T000000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDCONFORMANCE/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             self.addr,
             body.len()
         );

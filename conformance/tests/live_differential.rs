@@ -6,12 +6,17 @@
 //! order against a fresh engine and a fresh table set on the reference. A step may carry
 //! `"divergence": "<reason and link>"` when AWS documentation says the reference is wrong;
 //! such steps are reported but not failed.
+//!
+//! An `op` of the form `streams:<Op>` goes to DynamoDB Streams (`DynamoDBStreams_20120810.`).
+//! A step may carry `"from_previous": {"<Member>": "<JSON pointer>"}`: each side's body gets
+//! that member from its own response to the previous step (stream ARNs, shard ids and iterators
+//! differ between the two endpoints).
 
 use std::sync::Arc;
 
 use ddb_conformance::diff::{Divergences, diff, normalize};
 use ddb_conformance::live::Reference;
-use ddb_conformance::wire::call;
+use ddb_conformance::wire::{Reply, call, call_raw};
 use ddb_engine::Engine;
 use ddb_harness::Router;
 use serde::Deserialize;
@@ -22,6 +27,36 @@ struct Step {
     body: serde_json::Value,
     #[serde(default)]
     divergence: Option<String>,
+    #[serde(default)]
+    from_previous: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The target of a scenario op: `streams:<Op>` is a DynamoDB Streams operation.
+fn target(op: &str) -> String {
+    match op.strip_prefix("streams:") {
+        Some(op) => format!("{}{op}", ddb_harness::protocol::STREAMS_PREFIX),
+        None => format!("DynamoDB_20120810.{op}"),
+    }
+}
+
+/// `body` with the members named in `from` taken from `previous` (a response body).
+fn with_previous(
+    body: &serde_json::Value,
+    from: &serde_json::Map<String, serde_json::Value>,
+    previous: &serde_json::Value,
+) -> serde_json::Value {
+    let mut body = body.clone();
+    for (member, pointer) in from {
+        let value = pointer
+            .as_str()
+            .and_then(|p| previous.pointer(p))
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        if let Some(obj) = body.as_object_mut() {
+            obj.insert(member.clone(), value);
+        }
+    }
+    body
 }
 
 fn skip_external() -> bool {
@@ -56,14 +91,27 @@ fn scenarios_match_the_reference() {
         let steps: Vec<Step> = serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let router = Router::new(Arc::new(Engine::builder().seed(3).build().unwrap()));
+        let mut previous = (serde_json::Value::Null, serde_json::Value::Null);
         for (i, step) in steps.iter().enumerate() {
             let body = rename(&step.body, &suffix);
-            let ours = normalize(&call(&router, &step.op, &body));
-            let theirs = normalize(
-                &reference
-                    .call(&step.op, &body)
-                    .unwrap_or_else(|e| panic!("reference: {e}")),
-            );
+            let target = target(&step.op);
+            let our_body = with_previous(&body, &step.from_previous, &previous.0);
+            let their_body = with_previous(&body, &step.from_previous, &previous.1);
+            let ours: Reply = if step.op.starts_with("streams:") {
+                call_raw(
+                    &router,
+                    &target,
+                    serde_json::to_vec(&our_body).unwrap_or_default().into(),
+                )
+            } else {
+                call(&router, &step.op, &our_body)
+            };
+            let theirs = reference
+                .call_target(&target, &their_body)
+                .unwrap_or_else(|e| panic!("reference: {e}"));
+            previous = (ours.body.clone(), theirs.body.clone());
+            let ours = normalize(&ours);
+            let theirs = normalize(&theirs);
             let mut ours = rename_back(&ours, &suffix);
             let mut theirs = rename_back(&theirs, &suffix);
             divergences.reconcile(&mut theirs, &mut ours);

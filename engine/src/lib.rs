@@ -65,9 +65,9 @@ pub use query_ops::{
 pub use streams::{
     DescribeStreamInput, DescribeStreamOutput, GetRecordsInput, GetRecordsOutput,
     GetShardIteratorInput, GetShardIteratorOutput, ITERATOR_LIFETIME_MILLIS, Identity,
-    ListStreamsInput, ListStreamsOutput, MAX_GET_RECORDS_LIMIT, Record, STREAM_RETENTION_MILLIS,
-    SequenceNumberRange, Shard, ShardFilter, StreamDescription, StreamRecord, StreamSummary,
-    StreamsError, StreamsResult,
+    ListStreamsInput, ListStreamsOutput, MAX_GET_RECORDS_LIMIT, Record, SHARD_ROLLOVER_MILLIS,
+    STREAM_RETENTION_MILLIS, SequenceNumberRange, Shard, ShardFilter, StreamDescription,
+    StreamRecord, StreamSummary, StreamsError, StreamsResult,
 };
 pub use table_ops::{
     CreateTableInput, DescribeTableOutput, ListTablesInput, ListTablesOutput,

@@ -7,11 +7,17 @@
 //! - `stream_records/<table_num>/<label>`: sequence number → [`StoredRecord`] as JSON. Key 0
 //!   holds a [`TrimMark`], the highest sequence number trimmed away so far.
 //!
-//! Each stream has one shard, opened with the stream and closed (its ending sequence number
-//! set) when the stream is disabled or its table deleted; re-enabling makes a new stream with a
-//! new label, ARN and shard (Streams.md, "Enabling a stream"). AWS splits shards as load grows;
-//! here one shard carries everything, which every consumer that follows parent/child lineage
-//! handles.
+//! A stream starts with one shard, opened with the stream. The open shard rolls over to a child
+//! shard (its `ParentShardId` is the closed shard) when it is [`SHARD_ROLLOVER_MILLIS`] (4 hours)
+//! of engine-clock time old, or when it holds the record count set with
+//! [`Engine::set_stream_shard_records`]; the parent gets its `EndingSequenceNumber` and stays
+//! listed for 24 hours. Rollover is decided when a record is written: a shard that receives no
+//! record is not closed by time alone (AWS would show an empty child). So there is always exactly
+//! one open shard, and its ancestors form a single line, which is what consumers that follow
+//! parent/child lineage (the KCL adapter, Lambda) must handle. The open shard is closed when the
+//! stream is disabled or its table deleted; re-enabling makes a new stream with a new label, ARN
+//! and shard (Streams.md, "Enabling a stream"). Sequence numbers are global, so the shards of a
+//! stream share one records table and each covers a range of it.
 //!
 //! Records are written by [`record`], called from `Engine::store` inside the write transaction
 //! of the change, so a change and its record commit together or not at all. A write that leaves
@@ -57,6 +63,16 @@ const STREAMS: TableDefinition<&str, &str> = TableDefinition::new("streams");
 
 /// The counter naming sequence numbers; shared by all streams, so numbers only grow.
 const SEQUENCE_COUNTER: &str = "stream_seq";
+
+/// Engine-wide stream settings (name → value).
+const STREAM_SETTINGS: TableDefinition<&str, u64> = TableDefinition::new("stream_settings");
+
+/// The setting holding the record count after which a shard rolls over (absent: no limit).
+const SHARD_RECORDS_SETTING: &str = "shard_records";
+
+/// How long a shard stays open: 4 hours of engine-clock time (AWS's shards roll over about
+/// every four hours; Streams.md, "Reading and processing a stream").
+pub const SHARD_ROLLOVER_MILLIS: i64 = 4 * 60 * 60 * 1000;
 
 /// How long records stay readable: 24 hours (Streams.md, "Data retention limit").
 pub const STREAM_RETENTION_MILLIS: i64 = 24 * 60 * 60 * 1000;
@@ -187,6 +203,40 @@ struct StreamState {
     end_seq: Option<u64>,
     /// When the shard was closed; the stream is forgotten 24 hours later.
     closed_at: Option<Timestamp>,
+    /// The parent of the open shard (the shard it rolled over from).
+    #[serde(default)]
+    parent_shard_id: Option<String>,
+    /// When the open shard was opened (`created` when absent).
+    #[serde(default)]
+    shard_opened: Option<Timestamp>,
+    /// How many records the open shard holds.
+    #[serde(default)]
+    shard_records: u64,
+    /// The sequence number of the open shard's last record.
+    #[serde(default)]
+    last_seq: Option<u64>,
+    /// Shards closed by rollover, oldest first; each is dropped 24 hours after it closed.
+    #[serde(default)]
+    closed_shards: Vec<ClosedShard>,
+}
+
+/// A shard closed by rollover.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ClosedShard {
+    shard_id: String,
+    parent_shard_id: Option<String>,
+    start_seq: u64,
+    end_seq: u64,
+    closed_at: Timestamp,
+}
+
+/// One shard of a stream as the operations see it.
+#[derive(Debug, Clone, PartialEq)]
+struct ShardInfo {
+    shard_id: String,
+    parent_shard_id: Option<String>,
+    start_seq: u64,
+    end_seq: Option<u64>,
 }
 
 /// A record as stored: its engine-clock time (for retention) and its wire form.
@@ -346,7 +396,7 @@ pub struct Shard {
     pub shard_id: String,
     /// Its range.
     pub sequence_number_range: SequenceNumberRange,
-    /// The parent shard; never set here (one shard per stream).
+    /// The shard this one rolled over from, while that shard is still listed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_shard_id: Option<String>,
 }
@@ -589,6 +639,11 @@ pub(crate) fn open_stream(
         start_seq: last + 1,
         end_seq: None,
         closed_at: None,
+        parent_shard_id: None,
+        shard_opened: Some(now),
+        shard_records: 0,
+        last_seq: None,
+        closed_shards: Vec::new(),
     };
     streams.insert(arn.as_str(), to_json(&state)?.as_str())?;
     let name = state.records_table.clone();
@@ -732,10 +787,104 @@ pub(crate) fn record(
             }),
         },
     };
+    if let Some(arn) = meta.stream_arn() {
+        advance_shard(txn, &arn, seq, now)?;
+    }
     let name = records_table_name(meta.table_num, &stream.label);
     let mut records = txn.open_table(TableDefinition::<u64, &str>::new(&name))?;
     records.insert(seq, to_json(&stored)?.as_str())?;
     trim(&mut records, now)
+}
+
+/// Counts record `seq` into the open shard of the stream `arn`, first rolling the shard over to
+/// a child when it is due (4 hours old, or full under the engine's record limit). A shard with
+/// no record never rolls over, so a closed shard always holds at least one record.
+fn advance_shard(
+    txn: &redb::WriteTransaction,
+    arn: &str,
+    seq: u64,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let mut streams = txn.open_table(STREAMS)?;
+    let Some(mut state) = load_state(&streams, arn)? else {
+        // A stream enabled before streams were recorded: it has no shard state to keep.
+        return Ok(());
+    };
+    if state.end_seq.is_some() {
+        return Ok(());
+    }
+    let limit = txn
+        .open_table(STREAM_SETTINGS)?
+        .get(SHARD_RECORDS_SETTING)?
+        .map(|v| v.value());
+    let opened = state.shard_opened.unwrap_or(state.created);
+    let due = state.shard_records > 0
+        && (now.0.saturating_sub(opened.0) >= SHARD_ROLLOVER_MILLIS
+            || limit.is_some_and(|n| state.shard_records >= n));
+    if due && let Some(last) = state.last_seq {
+        state.closed_shards.push(ClosedShard {
+            shard_id: state.shard_id.clone(),
+            parent_shard_id: state.parent_shard_id.take(),
+            start_seq: state.start_seq,
+            end_seq: last,
+            closed_at: now,
+        });
+        state.parent_shard_id = Some(state.shard_id.clone());
+        state.shard_id = format!(
+            "shardId-{:020}-{:08x}",
+            now.0.max(0),
+            hash64(3, &[arn.as_bytes(), &seq.to_be_bytes()]) & 0xFFFF_FFFF
+        );
+        state.start_seq = seq;
+        state.shard_opened = Some(now);
+        state.shard_records = 0;
+    }
+    state.shard_records += 1;
+    state.last_seq = Some(seq);
+    state.closed_shards.retain(|c| shard_retained(c, now));
+    if state
+        .parent_shard_id
+        .as_ref()
+        .is_some_and(|p| !state.closed_shards.iter().any(|c| &c.shard_id == p))
+    {
+        // The parent is no longer listed; AWS drops the link with it.
+        state.parent_shard_id = None;
+    }
+    streams.insert(arn, to_json(&state)?.as_str())?;
+    Ok(())
+}
+
+/// Whether a shard closed by rollover is still listed at `now` (24 hours after closing).
+fn shard_retained(shard: &ClosedShard, now: Timestamp) -> bool {
+    now.0.saturating_sub(shard.closed_at.0) < STREAM_RETENTION_MILLIS
+}
+
+impl Engine {
+    /// Makes the open shard of every stream roll over to a child shard once it holds `records`
+    /// records (`None`: only the 4-hour rollover). For exercising consumers that follow shard
+    /// lineage without waiting hours of clock time. The setting is kept in the database, so an
+    /// engine on a data dir keeps it across restarts.
+    pub fn set_stream_shard_records(&self, records: Option<u64>) -> crate::error::Result<()> {
+        self.write(|txn| {
+            let mut settings = txn.open_table(STREAM_SETTINGS)?;
+            match records {
+                Some(n) => {
+                    settings.insert(SHARD_RECORDS_SETTING, n.max(1))?;
+                }
+                None => {
+                    settings.remove(SHARD_RECORDS_SETTING)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// [`Engine::set_stream_shard_records`] in builder style: `Engine::builder().build()?
+    /// .with_stream_shard_records(100)?`.
+    pub fn with_stream_shard_records(self, records: u64) -> crate::error::Result<Engine> {
+        self.set_stream_shard_records(Some(records))?;
+        Ok(self)
+    }
 }
 
 /// Removes up to [`TRIM_BATCH`] records older than the retention window and remembers the
@@ -776,14 +925,54 @@ fn visible(state: &StreamState, now: Timestamp) -> bool {
 }
 
 impl StreamState {
-    fn shard(&self) -> Shard {
+    /// The shards listed at `now`, parents before children; the open (or last) shard last.
+    fn shards(&self, now: Timestamp) -> Vec<ShardInfo> {
+        let listed: Vec<&ClosedShard> = self
+            .closed_shards
+            .iter()
+            .filter(|c| shard_retained(c, now))
+            .collect();
+        let is_listed = |id: &Option<String>| {
+            id.as_ref()
+                .filter(|p| listed.iter().any(|c| &&c.shard_id == p))
+                .cloned()
+        };
+        let mut out: Vec<ShardInfo> = listed
+            .iter()
+            .map(|c| ShardInfo {
+                shard_id: c.shard_id.clone(),
+                parent_shard_id: is_listed(&c.parent_shard_id),
+                start_seq: c.start_seq,
+                end_seq: Some(c.end_seq),
+            })
+            .collect();
+        out.push(ShardInfo {
+            shard_id: self.shard_id.clone(),
+            parent_shard_id: is_listed(&self.parent_shard_id),
+            start_seq: self.start_seq,
+            end_seq: self.end_seq,
+        });
+        out
+    }
+
+    /// The shard `id`, if it is listed at `now`.
+    fn find_shard(&self, id: &str, now: Timestamp) -> Result<ShardInfo, Error> {
+        self.shards(now)
+            .into_iter()
+            .find(|s| s.shard_id == id)
+            .ok_or_else(shard_not_found)
+    }
+}
+
+impl ShardInfo {
+    fn to_shard(&self) -> Shard {
         Shard {
             shard_id: self.shard_id.clone(),
             sequence_number_range: SequenceNumberRange {
                 starting_sequence_number: format_seq(self.start_seq),
                 ending_sequence_number: self.end_seq.map(format_seq),
             },
-            parent_shard_id: None,
+            parent_shard_id: self.parent_shard_id.clone(),
         }
     }
 }
@@ -883,14 +1072,31 @@ impl Engine {
         ns: &Namespace,
         input: DescribeStreamInput,
     ) -> StreamsResult<DescribeStreamOutput> {
+        let now = self.clock.now();
+        let limit = usize::try_from(input.limit.unwrap_or(100).clamp(1, 100)).unwrap_or(100);
         let txn = self.db.begin_read()?;
         let state = self.stream_state(&txn, ns, &input.stream_arn)?;
-        // One shard, never a parent: a page after it, or the children of any shard, are empty.
-        let shards = if input.exclusive_start_shard_id.is_some() || input.shard_filter.is_some() {
-            Vec::new()
+        let mut shards = state.shards(now);
+        if let Some(filter) = &input.shard_filter {
+            // CHILD_SHARDS: the children of the named shard (none when it names no shard).
+            shards.retain(|s| {
+                filter.shard_id.is_some()
+                    && s.parent_shard_id.as_deref() == filter.shard_id.as_deref()
+            });
+        }
+        if let Some(start) = &input.exclusive_start_shard_id {
+            shards = match shards.iter().position(|s| &s.shard_id == start) {
+                Some(i) => shards.split_off(i + 1),
+                None => Vec::new(),
+            };
+        }
+        let last_evaluated_shard_id = if shards.len() > limit {
+            shards.truncate(limit);
+            shards.last().map(|s| s.shard_id.clone())
         } else {
-            vec![state.shard()]
+            None
         };
+        let shards = shards.iter().map(ShardInfo::to_shard).collect();
         Ok(DescribeStreamOutput {
             stream_description: StreamDescription {
                 stream_arn: state.arn.clone(),
@@ -906,7 +1112,7 @@ impl Engine {
                 table_name: state.table_name.clone(),
                 key_schema: state.key_schema.clone(),
                 shards,
-                last_evaluated_shard_id: None,
+                last_evaluated_shard_id,
             },
         })
     }
@@ -920,9 +1126,7 @@ impl Engine {
         let now = self.clock.now();
         let txn = self.db.begin_read()?;
         let state = self.stream_state(&txn, ns, &input.stream_arn)?;
-        if input.shard_id != state.shard_id {
-            return Err(shard_not_found().into());
-        }
+        let shard = state.find_shard(&input.shard_id, now)?;
         let seq = |ty: &str| -> StreamsResult<u64> {
             let s = input.sequence_number.as_deref().ok_or_else(|| {
                 Error::validation(format!(
@@ -934,9 +1138,9 @@ impl Engine {
         };
         let view = RecordsView::open(&txn, &state)?;
         let (horizon, after) = match input.shard_iterator_type.as_str() {
-            "TRIM_HORIZON" => (true, state.start_seq.saturating_sub(1)),
+            "TRIM_HORIZON" => (true, shard.start_seq.saturating_sub(1)),
             "LATEST" => {
-                let last = match state.end_seq {
+                let last = match shard.end_seq {
                     Some(end) => end,
                     None => txn
                         .open_table(COUNTERS)?
@@ -944,15 +1148,15 @@ impl Engine {
                         .map(|v| v.value())
                         .unwrap_or(0),
                 };
-                (false, last.max(state.start_seq.saturating_sub(1)))
+                (false, last.max(shard.start_seq.saturating_sub(1)))
             }
             ty @ ("AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER") => {
                 let n = seq(ty)?;
-                if n < state.start_seq || state.end_seq.is_some_and(|end| n > end) {
+                if n < shard.start_seq || shard.end_seq.is_some_and(|end| n > end) {
                     return Err(Error::validation(format!(
                         "Invalid SequenceNumber {} for shard {}",
                         input.sequence_number.as_deref().unwrap_or_default(),
-                        state.shard_id
+                        shard.shard_id
                     ))
                     .into());
                 }
@@ -965,7 +1169,8 @@ impl Engine {
                     Error::validation("Timestamp is required for ShardIteratorType AT_TIMESTAMP")
                 })?;
                 let at_ms = (at * 1000.0) as i64;
-                (true, view.last_before(at_ms, state.start_seq)?)
+                let last = view.last_before(at_ms, shard.start_seq)?;
+                (true, shard.end_seq.map_or(last, |end| last.min(end)))
             }
             other => {
                 return Err(Error::validation(format!(
@@ -977,7 +1182,7 @@ impl Engine {
         Ok(GetShardIteratorOutput {
             shard_iterator: Iterator {
                 arn: state.arn,
-                shard_id: state.shard_id,
+                shard_id: shard.shard_id,
                 horizon,
                 after,
                 created: now,
@@ -1011,9 +1216,7 @@ impl Engine {
         }
         let txn = self.db.begin_read()?;
         let state = self.stream_state(&txn, ns, &it.arn)?;
-        if it.shard_id != state.shard_id {
-            return Err(shard_not_found().into());
-        }
+        let shard = state.find_shard(&it.shard_id, now)?;
         let view = RecordsView::open(&txn, &state)?;
         let mut after = it.after;
         if it.horizon {
@@ -1021,14 +1224,14 @@ impl Engine {
         } else {
             view.check_not_trimmed(after, now)?;
         }
-        let (records, last, more) = view.read(after, limit)?;
-        let next = if state.end_seq.is_some() && !more {
+        let (records, last, more) = view.read(after, limit, shard.end_seq)?;
+        let next = if shard.end_seq.is_some() && !more {
             None
         } else {
             Some(
                 Iterator {
                     arn: state.arn.clone(),
-                    shard_id: state.shard_id.clone(),
+                    shard_id: shard.shard_id.clone(),
                     horizon: it.horizon && records.is_empty(),
                     after: last.unwrap_or(after),
                     created: now,
@@ -1134,9 +1337,14 @@ impl RecordsView {
         Ok(last)
     }
 
-    /// Up to `limit` records after `after`: the records, the last number read, and whether
-    /// more records follow.
-    fn read(&self, after: u64, limit: usize) -> Result<(Vec<Record>, Option<u64>, bool), Error> {
+    /// Up to `limit` records after `after` and up to `end` (inclusive, when given): the
+    /// records, the last number read, and whether more records follow within that range.
+    fn read(
+        &self,
+        after: u64,
+        limit: usize,
+        end: Option<u64>,
+    ) -> Result<(Vec<Record>, Option<u64>, bool), Error> {
         let Some(t) = &self.table else {
             return Ok((Vec::new(), None, false));
         };
@@ -1145,6 +1353,9 @@ impl RecordsView {
         let mut more = false;
         for entry in t.range(after.saturating_add(1).max(1)..)? {
             let (k, v) = entry?;
+            if end.is_some_and(|end| k.value() > end) {
+                break;
+            }
             if out.len() == limit {
                 more = true;
                 break;
@@ -1165,7 +1376,7 @@ impl Engine {
         let state = self.stream_state(&txn, ns, arn)?;
         let view = RecordsView::open(&txn, &state)?;
         let after = view.horizon(self.clock.now())?;
-        Ok(view.read(after, usize::MAX)?.0)
+        Ok(view.read(after, usize::MAX, None)?.0)
     }
 }
 

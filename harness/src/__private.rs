@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use crate::fixture::Fixture;
+use crate::fixture::{Fixture, TARGET_ENV, Target};
 
 /// Options the macro parsed; file contents are embedded with `include_str!`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -17,6 +17,8 @@ pub struct TestOptions {
     pub seed: Option<u64>,
     /// Fault injection rules JSON.
     pub faults: Option<&'static str>,
+    /// The test's path (`module::name`); leads table-name prefixes on endpoint targets.
+    pub name: Option<&'static str>,
 }
 
 /// What a `#[ddb_test]` function may take: the fixture itself, or its client.
@@ -39,6 +41,9 @@ impl TestArg for aws_sdk_dynamodb::Client {
         fixture.client().clone()
     }
 }
+
+/// Fails to compile unless `A` is a valid `#[ddb_test]` argument (used outside `cfg(test)`).
+pub fn check_arg<A: TestArg>() {}
 
 /// What a `#[ddb_test]` function may return.
 #[diagnostic::on_unimplemented(
@@ -73,8 +78,22 @@ where
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("cannot start a tokio runtime for the test: {e}"));
+    let target = Target::from_env().unwrap_or_else(|e| panic!("fixture: {e}"));
+    if let Target::Endpoint(endpoint) = &target {
+        let needs = [(options.clock, "`clock`"), (options.faults, "`faults`")];
+        if let Some((_, option)) = needs.iter().find(|(v, _)| v.is_some()) {
+            println!(
+                "test {} skipped: {option} needs the in-memory target, and {TARGET_ENV} is {endpoint}",
+                options.name.unwrap_or("?")
+            );
+            return;
+        }
+    }
     runtime.block_on(async move {
-        let mut builder = Fixture::builder();
+        let mut builder = Fixture::builder().target(target);
+        if let Some(n) = options.name {
+            builder = builder.name(n);
+        }
         if let Some(t) = options.tables {
             builder = builder.table_json(t);
         }

@@ -17,15 +17,70 @@
 //! # Ok(()) }
 //! ```
 
+use std::future::Future;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use ddb_engine::{Engine, ManualClock, Namespace, Timestamp};
+use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 
 use crate::faults::{FaultRule, Faults};
 use crate::protocol::Router;
 use crate::server::ServerHandle;
+use crate::stream_handler::{
+    self, DrainReport, StreamHandlerConfig, StreamHandlerError, Subscription,
+};
+
+/// The environment variable that picks the [`Target`] of fixtures built without
+/// [`FixtureBuilder::target`]: `memory` (the default) or an endpoint `http://host:port`.
+pub const TARGET_ENV: &str = "DDB_TEST_TARGET";
+
+/// Where a fixture's tables live.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Target {
+    /// A fresh in-memory engine in this process, with every harness feature.
+    #[default]
+    Memory,
+    /// Any DynamoDB endpoint (`http://host:port`: a `ddb-harness serve`, DynamoDB Local).
+    /// Tables get a unique per-fixture prefix ([`Fixture::table`]) and are deleted when the
+    /// fixture drops. The manual clock, engine inspection, fault injection and stream handlers
+    /// are not available; see [`Fixture::skip_unless_local`].
+    Endpoint(String),
+}
+
+impl Target {
+    /// Parses `memory` (or an empty string) or an `http://host:port` endpoint.
+    pub fn parse(text: &str) -> Result<Target, FixtureError> {
+        let text = text.trim();
+        if text.is_empty() || text.eq_ignore_ascii_case("memory") {
+            return Ok(Target::Memory);
+        }
+        match text.strip_prefix("http://") {
+            Some(rest) if !rest.is_empty() => {
+                Ok(Target::Endpoint(text.trim_end_matches('/').to_string()))
+            }
+            _ => Err(FixtureError::Definition(format!(
+                "target {text:?} is neither `memory` nor an endpoint like http://127.0.0.1:8000"
+            ))),
+        }
+    }
+
+    /// The target named by [`TARGET_ENV`] (`memory` when unset).
+    pub fn from_env() -> Result<Target, FixtureError> {
+        match std::env::var(TARGET_ENV) {
+            Ok(v) => Target::parse(&v),
+            Err(std::env::VarError::NotPresent) => Ok(Target::Memory),
+            Err(e) => Err(FixtureError::Definition(format!("{TARGET_ENV}: {e}"))),
+        }
+    }
+
+    /// Whether this is the in-memory target.
+    pub fn is_memory(&self) -> bool {
+        matches!(self, Target::Memory)
+    }
+}
 
 /// The account fixtures use: a 12-digit access key is its own account id.
 pub const FIXTURE_ACCESS_KEY: &str = "000000000000";
@@ -61,6 +116,22 @@ pub enum FixtureError {
     /// A socket could not be opened for [`Fixture::endpoint`].
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
+    /// The target endpoint could not be reached.
+    #[error("cannot reach {endpoint}: {message}")]
+    Connect {
+        /// The endpoint.
+        endpoint: String,
+        /// Why.
+        message: String,
+    },
+    /// The fixture asks for something its target cannot provide.
+    #[error("{feature} needs the in-memory target, not {endpoint}")]
+    Unsupported {
+        /// What was asked for.
+        feature: String,
+        /// The endpoint.
+        endpoint: String,
+    },
 }
 
 /// Builds a [`Fixture`].
@@ -71,6 +142,8 @@ pub struct FixtureBuilder {
     clock: Option<String>,
     seed: Option<u64>,
     faults: Faults,
+    target: Option<Target>,
+    name: Option<String>,
     errors: Vec<FixtureError>,
 }
 
@@ -170,15 +243,51 @@ impl FixtureBuilder {
         }
     }
 
+    /// Where the fixture's tables live; without this call, [`Target::from_env`] decides.
+    pub fn target(mut self, target: Target) -> Self {
+        self.target = Some(target);
+        self
+    }
+
+    /// A name for the fixture (`#[ddb_test]` passes the test's path); it starts the table-name
+    /// prefix on an endpoint target, so leftover tables show which test made them.
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
+    }
+
     fn with_error(mut self, e: FixtureError) -> Self {
         self.errors.push(e);
         self
     }
 
-    /// Creates the engine, the tables and the items.
+    /// Creates the engine (or, on an endpoint, the prefixed tables), the tables and the items.
     pub async fn build(self) -> Result<Fixture, FixtureError> {
         if let Some(e) = self.errors.into_iter().next() {
             return Err(e);
+        }
+        let target = match self.target {
+            Some(t) => t,
+            None => Target::from_env()?,
+        };
+        if let Target::Endpoint(endpoint) = target {
+            let unsupported = |feature: &str| FixtureError::Unsupported {
+                feature: feature.to_string(),
+                endpoint: endpoint.clone(),
+            };
+            if self.clock.is_some() {
+                return Err(unsupported("a manual clock"));
+            }
+            if !self.faults.rules().is_empty() {
+                return Err(unsupported("fault injection"));
+            }
+            return remote::build(endpoint, self.name.as_deref(), self.tables, self.items)
+                .await
+                .map(|(remote, client)| Fixture {
+                    backend: Backend::Remote(Arc::new(remote)),
+                    client,
+                    streams: Arc::default(),
+                });
         }
         let clock = match &self.clock {
             Some(text) => Some(ManualClock::new(parse_rfc3339(text).ok_or_else(|| {
@@ -226,26 +335,62 @@ impl FixtureBuilder {
         let router = router.with_faults(self.faults.clone());
         let client = crate::in_process::client(router.clone(), FIXTURE_ACCESS_KEY, FIXTURE_REGION);
         Ok(Fixture {
-            engine,
-            router,
-            faults: self.faults,
-            clock,
+            backend: Backend::Local(Local {
+                engine,
+                router,
+                faults: self.faults,
+                clock,
+                server: Arc::new(OnceCell::new()),
+            }),
             client,
-            server: Arc::new(OnceCell::new()),
+            streams: Arc::default(),
         })
     }
 }
 
-/// A fresh, isolated DynamoDB for one test. Cheap to clone; the last clone shuts the
-/// listener (if one was started) and drops the in-memory data.
+/// The in-memory side of a fixture.
 #[derive(Debug, Clone)]
-pub struct Fixture {
+struct Local {
     engine: Arc<Engine>,
     router: Router,
     faults: Faults,
     clock: Option<ManualClock>,
-    client: aws_sdk_dynamodb::Client,
     server: Arc<OnceCell<ServerHandle>>,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Local(Local),
+    Remote(Arc<remote::Remote>),
+}
+
+static FIXTURE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A table-name prefix unique to this process and fixture, led by `name` when given.
+pub(crate) fn unique_prefix(name: Option<&str>) -> String {
+    let n = FIXTURE_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let lead: String = name
+        .unwrap_or("ddbh")
+        .replace("::", ".")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .collect();
+    let lead = lead.get(lead.len().saturating_sub(80)..).unwrap_or("ddbh");
+    format!("{lead}-{}-{n}-{nanos:08x}-", std::process::id())
+}
+
+/// A fresh, isolated DynamoDB for one test. Cheap to clone; the last clone shuts the
+/// listener (if one was started) and drops the in-memory data, or, on an endpoint
+/// [`Target`], deletes the fixture's tables.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    backend: Backend,
+    client: aws_sdk_dynamodb::Client,
+    streams: Arc<Mutex<Vec<Subscription>>>,
 }
 
 impl Fixture {
@@ -254,30 +399,93 @@ impl Fixture {
         FixtureBuilder::default()
     }
 
-    /// A client wired to this fixture in process.
+    /// The client of this fixture: wired to it in process, or pointed at the endpoint.
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {
         &self.client
     }
 
+    /// Where this fixture's tables live.
+    pub fn target(&self) -> Target {
+        match &self.backend {
+            Backend::Local(_) => Target::Memory,
+            Backend::Remote(r) => Target::Endpoint(r.endpoint.clone()),
+        }
+    }
+
+    /// The real name of the fixture table `name`: `name` itself in memory, the name with this
+    /// fixture's unique prefix on an endpoint.
+    pub fn table(&self, name: &str) -> String {
+        match &self.backend {
+            Backend::Local(_) => name.to_string(),
+            Backend::Remote(r) => format!("{}{name}", r.prefix),
+        }
+    }
+
+    /// Whether a test needing `feature` (a manual clock, engine inspection, fault injection,
+    /// stream handlers) should skip because the fixture runs against an endpoint; prints why.
+    ///
+    /// ```no_run
+    /// # fn demo(f: ddb_harness::Fixture) {
+    /// if f.skip_unless_local("engine inspection") {
+    ///     return;
+    /// }
+    /// # }
+    /// ```
+    pub fn skip_unless_local(&self, feature: &str) -> bool {
+        match &self.backend {
+            Backend::Local(_) => false,
+            Backend::Remote(r) => {
+                println!(
+                    "skipped: {feature} needs the in-memory target, and {TARGET_ENV} is {}",
+                    r.endpoint
+                );
+                true
+            }
+        }
+    }
+
+    fn local(&self, feature: &str) -> &Local {
+        match &self.backend {
+            Backend::Local(l) => l,
+            Backend::Remote(r) => panic!(
+                "{feature} needs the in-memory target, not {}: guard the test with \
+                 `if fixture.skip_unless_local(\"{feature}\") {{ return; }}`",
+                r.endpoint
+            ),
+        }
+    }
+
     /// The engine, for direct inspection.
+    ///
+    /// # Panics
+    /// On an endpoint [`Target`] (see [`Fixture::skip_unless_local`]).
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        &self.local("engine inspection").engine
     }
 
     /// The router (the whole protocol layer) of this fixture.
+    ///
+    /// # Panics
+    /// On an endpoint [`Target`].
     pub fn router(&self) -> &Router {
-        &self.router
+        &self.local("the router").router
     }
 
     /// The fault injection rules of this fixture: add or clear rules while the test runs, and
     /// read their counters.
+    ///
+    /// # Panics
+    /// On an endpoint [`Target`].
     pub fn faults(&self) -> &Faults {
-        &self.faults
+        &self.local("fault injection").faults
     }
 
-    /// The manual clock, when the fixture was built with one.
+    /// The manual clock, when the fixture was built with one (never on an endpoint).
     pub fn clock(&self) -> Option<&ManualClock> {
-        self.clock.as_ref()
+        match &self.backend {
+            Backend::Local(l) => l.clock.as_ref(),
+            Backend::Remote(_) => None,
+        }
     }
 
     /// The namespace the fixture's client works in.
@@ -286,8 +494,11 @@ impl Fixture {
     }
 
     /// Every item of `table`, in key order.
+    ///
+    /// # Panics
+    /// On an endpoint [`Target`].
     pub fn items(&self, table: &str) -> Result<Vec<ddb_engine::Item>, ddb_engine::Error> {
-        self.engine.items(&self.namespace(), table)
+        self.engine().items(&self.namespace(), table)
     }
 
     /// Moves the manual clock forward and runs what the new time makes due: TTL expiry
@@ -296,30 +507,101 @@ impl Fixture {
     /// # Panics
     /// When the fixture was built without a manual clock (see [`FixtureBuilder::clock`]).
     pub fn advance(&self, by: std::time::Duration) -> Result<usize, ddb_engine::Error> {
-        let clock = self.clock.as_ref().unwrap_or_else(|| {
+        let local = self.local("a manual clock");
+        let clock = local.clock.as_ref().unwrap_or_else(|| {
             panic!("Fixture::advance needs a manual clock: build the fixture with .clock(..)")
         });
         clock.advance(by);
-        self.engine.expire_ttl()
+        local.engine.expire_ttl()
     }
 
     /// All tables and items as sorted JSON, for snapshots.
+    ///
+    /// # Panics
+    /// On an endpoint [`Target`].
     pub fn dump(&self) -> Result<serde_json::Value, ddb_engine::Error> {
-        self.engine.dump()
+        self.engine().dump()
     }
 
     /// `http://127.0.0.1:PORT` of a listener serving this fixture, started on first call, for
     /// clients in other languages. Use the access key `000000000000` and region `us-east-1` to
-    /// see the fixture's tables.
+    /// see the fixture's tables. On an endpoint [`Target`], that endpoint.
     pub async fn endpoint(&self) -> Result<String, FixtureError> {
-        let router = self.router.clone();
-        let handle = self
+        let local = match &self.backend {
+            Backend::Local(l) => l,
+            Backend::Remote(r) => return Ok(r.endpoint.clone()),
+        };
+        let router = local.router.clone();
+        let handle = local
             .server
             .get_or_try_init(|| async move {
                 crate::server::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), router).await
             })
             .await?;
         Ok(handle.endpoint())
+    }
+
+    /// Subscribes `handler` to the stream of `table`, as a Lambda function with a DynamoDB
+    /// event source mapping. The handler takes a [`DynamoDbEvent`](crate::DynamoDbEvent) or a
+    /// `serde_json::Value` (or any type the event deserializes into) and is called during
+    /// [`Fixture::drain_streams`]; returning `Err` retries the same batch.
+    pub fn on_stream<T, E, F>(
+        &self,
+        table: &str,
+        config: StreamHandlerConfig,
+        mut handler: F,
+    ) -> Result<(), StreamHandlerError>
+    where
+        T: DeserializeOwned,
+        E: std::fmt::Display + Send + 'static,
+        F: FnMut(T) -> Result<(), E> + Send + 'static,
+    {
+        self.on_stream_async(table, config, move |event| {
+            std::future::ready(handler(event))
+        })
+    }
+
+    /// [`Fixture::on_stream`] for an async handler (one that calls the client, say).
+    pub fn on_stream_async<T, E, Fut, F>(
+        &self,
+        table: &str,
+        config: StreamHandlerConfig,
+        handler: F,
+    ) -> Result<(), StreamHandlerError>
+    where
+        T: DeserializeOwned,
+        E: std::fmt::Display,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        F: FnMut(T) -> Fut + Send + 'static,
+    {
+        let Backend::Local(local) = &self.backend else {
+            return Err(StreamHandlerError::NotLocal);
+        };
+        let sub =
+            stream_handler::subscribe(&local.engine, &self.namespace(), table, config, handler)?;
+        self.subscriptions().push(sub);
+        Ok(())
+    }
+
+    fn subscriptions(&self) -> std::sync::MutexGuard<'_, Vec<Subscription>> {
+        // A handler that panicked poisons nothing we rely on: the list is still consistent.
+        self.streams.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Delivers stream records to the handlers of [`Fixture::on_stream`] until every handler
+    /// has seen every record, including records its handlers' own writes produce.
+    /// Deterministic: it reads the streams directly, with no background task.
+    pub async fn drain_streams(&self) -> Result<DrainReport, StreamHandlerError> {
+        let Backend::Local(local) = &self.backend else {
+            return Err(StreamHandlerError::NotLocal);
+        };
+        let mut subs = std::mem::take(&mut *self.subscriptions());
+        let result = stream_handler::drain(&local.engine, &self.namespace(), &mut subs).await;
+        // Handlers added while draining go after the ones drained.
+        let mut guard = self.subscriptions();
+        let added = std::mem::replace(&mut *guard, subs);
+        guard.extend(added);
+        result
     }
 }
 
@@ -376,5 +658,211 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("2024-13-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339("2024-01-01 00:00:00"), None);
+    }
+}
+
+/// Fixtures on an endpoint [`Target`]: setup and teardown with plain JSON requests.
+mod remote {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    use aws_credential_types::Credentials;
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::{FIXTURE_ACCESS_KEY, FIXTURE_REGION, FixtureError, unique_prefix};
+
+    /// The endpoint side of a fixture; dropping it deletes the tables.
+    #[derive(Debug)]
+    pub(super) struct Remote {
+        pub(super) endpoint: String,
+        pub(super) prefix: String,
+        /// The real names of the tables created.
+        tables: Vec<String>,
+    }
+
+    impl Drop for Remote {
+        fn drop(&mut self) {
+            if self.tables.is_empty() {
+                return;
+            }
+            let endpoint = self.endpoint.clone();
+            let tables = std::mem::take(&mut self.tables);
+            // Best effort, on its own thread: the runtime dropping the fixture may be the one
+            // serving the endpoint, so it must not wait here.
+            let _ = std::thread::Builder::new()
+                .name("ddb-harness-cleanup".into())
+                .spawn(move || {
+                    for t in tables {
+                        let body = serde_json::json!({ "TableName": t }).to_string();
+                        let _ = call_blocking(&endpoint, "DeleteTable", &body);
+                    }
+                });
+        }
+    }
+
+    fn host_of(endpoint: &str) -> &str {
+        let rest = endpoint.strip_prefix("http://").unwrap_or(endpoint);
+        rest.split('/').next().unwrap_or(rest)
+    }
+
+    fn request(endpoint: &str, op: &str, body: &str) -> Vec<u8> {
+        // Neither ddb-harness nor DynamoDB Local verifies signatures; both read the account and
+        // region from the credential scope.
+        format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.0\r\n\
+             X-Amz-Target: DynamoDB_20120810.{op}\r\nX-Amz-Date: 20240101T000000Z\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential={FIXTURE_ACCESS_KEY}/20240101/{FIXTURE_REGION}/dynamodb/aws4_request, \
+             SignedHeaders=host;x-amz-date;x-amz-target, Signature={sig}\r\n\
+             Content-Length: {len}\r\nConnection: close\r\n\r\n{body}",
+            host = host_of(endpoint),
+            sig = "0".repeat(64),
+            len = body.len(),
+        )
+        .into_bytes()
+    }
+
+    /// Status code and body of a raw HTTP/1.1 response.
+    fn parse_response(raw: &[u8]) -> Option<(u16, serde_json::Value)> {
+        let text = String::from_utf8_lossy(raw);
+        let (head, body) = text.split_once("\r\n\r\n")?;
+        let status = head.split(' ').nth(1)?.parse().ok()?;
+        let chunked = head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked");
+        let body = if chunked {
+            let mut out = String::new();
+            let mut rest = body;
+            while let Some((size, after)) = rest.split_once("\r\n") {
+                let n = usize::from_str_radix(size.trim(), 16).ok()?;
+                if n == 0 {
+                    break;
+                }
+                out.push_str(after.get(..n)?);
+                rest = after.get(n..)?.trim_start_matches("\r\n");
+            }
+            out
+        } else {
+            body.to_string()
+        };
+        Some((status, serde_json::from_str(&body).unwrap_or_default()))
+    }
+
+    async fn call(
+        endpoint: &str,
+        op: &str,
+        body: &serde_json::Value,
+    ) -> Result<(u16, serde_json::Value), FixtureError> {
+        let connect = |e: std::io::Error| FixtureError::Connect {
+            endpoint: endpoint.to_string(),
+            message: e.to_string(),
+        };
+        let mut stream = tokio::net::TcpStream::connect(host_of(endpoint))
+            .await
+            .map_err(connect)?;
+        stream
+            .write_all(&request(endpoint, op, &body.to_string()))
+            .await
+            .map_err(connect)?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.map_err(connect)?;
+        parse_response(&raw).ok_or_else(|| FixtureError::Connect {
+            endpoint: endpoint.to_string(),
+            message: "the answer is not an HTTP response".into(),
+        })
+    }
+
+    fn call_blocking(endpoint: &str, op: &str, body: &str) -> std::io::Result<()> {
+        let mut stream = std::net::TcpStream::connect(host_of(endpoint))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.write_all(&request(endpoint, op, body))?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw)?;
+        Ok(())
+    }
+
+    async fn run(
+        endpoint: &str,
+        op: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, FixtureError> {
+        let (status, reply) = call(endpoint, op, body).await?;
+        if status == 200 {
+            return Ok(reply);
+        }
+        let ty = reply
+            .get("__type")
+            .and_then(|v| v.as_str())
+            .unwrap_or("error");
+        let msg = reply
+            .get("message")
+            .or_else(|| reply.get("Message"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        Err(FixtureError::Rejected {
+            op: op.to_string(),
+            message: format!("{ty}: {msg}"),
+        })
+    }
+
+    /// Creates the prefixed tables and items on `endpoint`, and a client for it.
+    pub(super) async fn build(
+        endpoint: String,
+        name: Option<&str>,
+        tables: Vec<serde_json::Value>,
+        items: Vec<(String, serde_json::Value)>,
+    ) -> Result<(Remote, aws_sdk_dynamodb::Client), FixtureError> {
+        let mut remote = Remote {
+            prefix: unique_prefix(name),
+            endpoint,
+            tables: Vec::new(),
+        };
+        for mut table in tables {
+            let real = match table.get("TableName").and_then(|v| v.as_str()) {
+                Some(n) => format!("{}{n}", remote.prefix),
+                None => {
+                    return Err(FixtureError::Definition(
+                        "a table definition has no TableName".into(),
+                    ));
+                }
+            };
+            if let Some(obj) = table.as_object_mut() {
+                obj.insert("TableName".into(), real.clone().into());
+            }
+            run(&remote.endpoint, "CreateTable", &table).await?;
+            remote.tables.push(real.clone());
+            // AWS creates tables asynchronously; local endpoints answer ACTIVE at once.
+            for _ in 0..120 {
+                let d = run(
+                    &remote.endpoint,
+                    "DescribeTable",
+                    &serde_json::json!({ "TableName": real }),
+                )
+                .await?;
+                if d.pointer("/Table/TableStatus").and_then(|v| v.as_str()) == Some("ACTIVE") {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+        for (table, item) in items {
+            let body = serde_json::json!({ "TableName": format!("{}{table}", remote.prefix), "Item": item });
+            run(&remote.endpoint, "PutItem", &body).await?;
+        }
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(FIXTURE_REGION))
+            .credentials_provider(Credentials::new(
+                FIXTURE_ACCESS_KEY,
+                "ddb-harness",
+                None,
+                None,
+                "ddb-harness",
+            ))
+            .endpoint_url(&remote.endpoint)
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        let client = aws_sdk_dynamodb::Client::from_conf(config);
+        Ok((remote, client))
     }
 }

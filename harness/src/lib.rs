@@ -4,6 +4,7 @@
 //! - [`server::bind`] serves a router over HTTP/1.1 on tokio.
 //! - [`Fixture`] gives each test a fresh engine and an in-process `aws_sdk_dynamodb::Client`;
 //!   [`ddb_test`] wraps an `async fn` test in one.
+//! - [`Fixture::on_stream`] feeds a table's stream records to handlers in Lambda's event shape.
 //! - [`Faults`] injects AWS's throttling and server errors, or latency, into chosen requests.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -15,6 +16,7 @@ pub mod fixture;
 pub mod in_process;
 pub mod protocol;
 pub mod server;
+pub mod stream_handler;
 
 #[doc(hidden)]
 pub mod __private;
@@ -24,7 +26,11 @@ pub use ddb_macros::ddb_test;
 pub use faults::{
     Fault, FaultRule, Faults, FaultsError, OperationClass, RuleId, RuleStats, Trigger,
 };
-pub use fixture::{Fixture, FixtureBuilder, FixtureError};
+pub use fixture::{Fixture, FixtureBuilder, FixtureError, TARGET_ENV, Target};
 pub use hyper::http;
 pub use protocol::Router;
 pub use server::{ServerHandle, bind};
+pub use stream_handler::{
+    DrainReport, DynamoDbEvent, EventIdentity, EventRecord, FailedBatch, StartingPosition,
+    StreamHandlerConfig, StreamHandlerError,
+};

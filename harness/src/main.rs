@@ -39,6 +39,13 @@ enum Command {
         /// Inject faults from this JSON file of rules (see `ddb_harness::Faults::from_json`).
         #[arg(long, env = "DDB_HARNESS_FAULTS")]
         faults: Option<PathBuf>,
+        /// Seconds between sweeps that delete expired TTL items (at least 1).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..), env = "DDB_HARNESS_TTL_INTERVAL")]
+        ttl_interval: u64,
+        /// Never delete expired TTL items (they stay until a request deletes them); overrides
+        /// `--ttl-interval`.
+        #[arg(long, env = "DDB_HARNESS_NO_TTL_SWEEP")]
+        no_ttl_sweep: bool,
     },
 }
 
@@ -69,6 +76,8 @@ fn run(cli: Cli) -> Result<(), String> {
         seed,
         max_body,
         faults,
+        ttl_interval,
+        no_ttl_sweep,
     } = cli.command;
     let faults = match &faults {
         Some(path) => {
@@ -106,7 +115,14 @@ fn run(cli: Cli) -> Result<(), String> {
         };
         tracing::info!(endpoint = %handle.endpoint(), %storage, "ddb-harness is serving DynamoDB");
         println!("ddb-harness listening on {} ({storage})", handle.endpoint());
-        tokio::spawn(sweep_ttl(engine));
+        if no_ttl_sweep {
+            tracing::info!("TTL sweep is off");
+        } else {
+            tokio::spawn(sweep_ttl(
+                engine,
+                std::time::Duration::from_secs(ttl_interval),
+            ));
+        }
         shutdown_signal().await;
         tracing::info!("shutting down");
         handle.shutdown().await;
@@ -114,13 +130,11 @@ fn run(cli: Cli) -> Result<(), String> {
     })
 }
 
-/// How often `serve` deletes expired TTL items. AWS deletes them "within a few days"; a short
-/// period keeps interactive use predictable. Tests use `Fixture::advance` instead.
-const TTL_SWEEP_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Runs TTL expiry periodically under the system clock.
-async fn sweep_ttl(engine: Arc<Engine>) {
-    let mut tick = tokio::time::interval(TTL_SWEEP_PERIOD);
+/// Runs TTL expiry every `period` (`--ttl-interval`, 5 seconds by default) under the system
+/// clock. AWS deletes expired items "within a few days"; a short period keeps interactive use
+/// predictable. Tests use `Fixture::advance` instead.
+async fn sweep_ttl(engine: Arc<Engine>, period: std::time::Duration) {
+    let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;

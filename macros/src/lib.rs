@@ -115,18 +115,41 @@ fn expand(
     inner.vis = syn::Visibility::Inherited;
     let inner_name = syn::Ident::new("__ddb_test_body", name.span());
     inner.sig.ident = inner_name.clone();
+    // `#[test]` functions vanish outside `cfg(test)`, and with them the `TestArg` bound of
+    // `run_test`; this check keeps a wrong argument type an error in every build (`cargo check`,
+    // trybuild) without reporting it twice under `cfg(test)`.
+    let arg_check = match input.sig.inputs.first() {
+        Some(syn::FnArg::Typed(arg)) => {
+            let ty = &arg.ty;
+            quote::quote_spanned! {syn::spanned::Spanned::span(ty)=>
+                #[cfg(not(test))]
+                const _: fn() = ::ddb_harness::__private::check_arg::<#ty>;
+            }
+        }
+        Some(syn::FnArg::Receiver(r)) => {
+            return Err(syn::Error::new_spanned(
+                r,
+                "`#[ddb_test]` functions take a `ddb_harness::Fixture` or an `aws_sdk_dynamodb::Client`, not `self`",
+            ));
+        }
+        None => quote!(),
+    };
     let call = if input.sig.inputs.is_empty() {
         quote!(|_: ::ddb_harness::Fixture| #inner_name())
     } else {
         quote!(#inner_name)
     };
     Ok(quote! {
+        #arg_check
         #[::core::prelude::v1::test]
         #(#attrs)*
         #vis fn #name() {
             #inner
             ::ddb_harness::__private::run_test(
-                ::ddb_harness::__private::TestOptions { tables: #tables, items: #items, clock: #clock, seed: #seed, faults: #faults },
+                ::ddb_harness::__private::TestOptions {
+                    tables: #tables, items: #items, clock: #clock, seed: #seed, faults: #faults,
+                    name: ::core::option::Option::Some(::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name))),
+                },
                 #call,
             )
         }
