@@ -47,3 +47,40 @@ pub fn client_for(endpoint: &str, access_key: &str, region: &str) -> aws_sdk_dyn
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
+
+/// A string attribute value.
+pub fn s(v: &str) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::S(v.to_string())
+}
+
+/// Creates on-demand table `name` keyed by string `id`; returns its ARN.
+pub async fn create_id_table(client: &aws_sdk_dynamodb::Client, name: &str) -> String {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let out = client
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute definition"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key schema"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create table");
+    out.table_description()
+        .and_then(|d| d.table_arn())
+        .expect("table ARN")
+        .to_string()
+}

@@ -2,39 +2,12 @@
 //! aws-sdk-dynamodb over real HTTP.
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Tag,
-    TimeToLiveSpecification, TimeToLiveStatus,
-};
-use ddb_tests::start;
+use aws_sdk_dynamodb::types::{Tag, TimeToLiveSpecification, TimeToLiveStatus};
+use ddb_tests::{create_id_table, start};
 
 /// Creates table `name` (hash key `id`, S) and returns its ARN.
 async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> String {
-    let out = client
-        .create_table()
-        .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("create table");
-    out.table_description()
-        .and_then(|d| d.table_arn())
-        .expect("table ARN")
-        .to_string()
+    create_id_table(client, name).await
 }
 
 fn spec(enabled: bool, attr: &str) -> TimeToLiveSpecification {
