@@ -18,6 +18,7 @@ mod index;
 mod inspect;
 mod item_ops;
 mod keys;
+mod kinesis;
 mod legacy;
 mod meta_ops;
 mod number;
@@ -47,6 +48,13 @@ pub use item_ops::{
     ItemCollectionMetrics, PutItemInput, UpdateItemInput, WriteItemOutput,
 };
 pub use keys::{AttributeDefinition, KeySchemaElement, KeyType, PrimaryKey};
+pub use kinesis::{
+    DEFAULT_PRECISION, DESTINATION_ACTIVE, DESTINATION_DISABLED,
+    DescribeKinesisStreamingDestinationInput, DescribeKinesisStreamingDestinationOutput,
+    KinesisDataStreamDestination, KinesisStreamingConfiguration, KinesisStreamingDestinationInput,
+    KinesisStreamingDestinationOutput, UpdateKinesisStreamingDestinationInput,
+    UpdateKinesisStreamingDestinationOutput,
+};
 pub use legacy::{
     AttributeValueUpdate, Condition as LegacyCondition, ExpectedAttributeValue, TYPE_MISMATCH,
     attribute_updates_to_update, attributes_to_get_projection, conditions_to_filter,

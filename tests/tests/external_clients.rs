@@ -5,6 +5,7 @@
 //!
 //! - `boto3_pytest_suite`: `python3 -m pytest -q python` (boto3 client and resource APIs).
 //! - `aws_cli_acceptance_script`: `bash cli/awscli.sh` (the AWS CLI).
+//! - `aws_cli_streams_script`: `bash cli/streams.sh` (the AWS CLI reading a DynamoDB stream).
 //!
 //! The clients' output is streamed to the terminal as they run. A missing tool is a failure
 //! that says how to install it, unless `DDB_HARNESS_SKIP_EXTERNAL=1` is set, in which case the
@@ -230,5 +231,42 @@ fn aws_cli_acceptance_script() {
     assert!(
         status.success(),
         "the AWS CLI acceptance script failed ({status}) against {endpoint}; its output is above"
+    );
+}
+
+#[test]
+fn aws_cli_streams_script() {
+    let bash_ok = runs_ok("bash", &["--version"]);
+    if !require("bash", bash_ok, "install bash") {
+        return;
+    }
+    let python_ok = runs_ok("python3", &["--version"]);
+    if !require(
+        "python3 (used for JSON checks)",
+        python_ok,
+        "install Python 3",
+    ) {
+        return;
+    }
+    let aws_ok = runs_ok("aws", &["--version"]);
+    if !require(
+        "the AWS CLI (`aws`)",
+        aws_ok,
+        "pip install awscli (v1), or AWS CLI v2 from https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
+    ) {
+        return;
+    }
+    let script = manifest_dir().join("cli").join("streams.sh");
+    assert_exists(&script);
+
+    let server = Server::start();
+    let endpoint = server.endpoint();
+    let mut cmd = client_command("bash", &endpoint);
+    cmd.arg(&script);
+    let status = run_streaming("the AWS CLI streams script", cmd);
+    drop(server);
+    assert!(
+        status.success(),
+        "the AWS CLI streams script failed ({status}) against {endpoint}; its output is above"
     );
 }

@@ -370,6 +370,18 @@ impl Router {
             }
             "DescribeLimits" => run(body, |i| e.describe_limits(ns, i)),
             "DescribeEndpoints" => run(body, |i| e.describe_endpoints(ns, i)),
+            "EnableKinesisStreamingDestination" => {
+                run(body, |i| e.enable_kinesis_streaming_destination(ns, i))
+            }
+            "DisableKinesisStreamingDestination" => {
+                run(body, |i| e.disable_kinesis_streaming_destination(ns, i))
+            }
+            "DescribeKinesisStreamingDestination" => {
+                run(body, |i| e.describe_kinesis_streaming_destination(ns, i))
+            }
+            "UpdateKinesisStreamingDestination" => {
+                run(body, |i| e.update_kinesis_streaming_destination(ns, i))
+            }
             _ => Err(WireError::unknown_operation()),
         }
     }
