@@ -38,9 +38,23 @@ impl Clock for SystemClock {
 }
 
 /// A clock that moves only when told to; clones share the same time.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ManualClock {
     millis: Arc<AtomicI64>,
+    /// Run after every change of the time, in registration order (e.g. TTL expiry of the
+    /// engine this clock drives), so that what a new time makes due happens synchronously.
+    hooks: Arc<std::sync::Mutex<Vec<TimeHook>>>,
+}
+
+/// A callback run after a [`ManualClock`] moves.
+type TimeHook = Box<dyn Fn() + Send + Sync>;
+
+impl std::fmt::Debug for ManualClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManualClock")
+            .field("millis", &self.millis)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ManualClock {
@@ -48,18 +62,36 @@ impl ManualClock {
     pub fn new(start: Timestamp) -> Self {
         ManualClock {
             millis: Arc::new(AtomicI64::new(start.0)),
+            hooks: Arc::new(std::sync::Mutex::new(Vec::new())),
         }
     }
 
-    /// Sets the time.
+    /// Sets the time, then runs the hooks.
     pub fn set(&self, t: Timestamp) {
         self.millis.store(t.0, Ordering::SeqCst);
+        self.run_hooks();
     }
 
-    /// Moves the time forward.
+    /// Moves the time forward, then runs the hooks.
     pub fn advance(&self, d: Duration) {
         let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         self.millis.fetch_add(ms, Ordering::SeqCst);
+        self.run_hooks();
+    }
+
+    /// Registers `hook` to run after every `set` and `advance` (shared by all clones).
+    pub fn on_change(&self, hook: impl Fn() + Send + Sync + 'static) {
+        self.hooks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Box::new(hook));
+    }
+
+    fn run_hooks(&self) {
+        let hooks = self.hooks.lock().unwrap_or_else(|p| p.into_inner());
+        for hook in hooks.iter() {
+            hook();
+        }
     }
 }
 

@@ -302,6 +302,24 @@ impl FixtureBuilder {
             builder = builder.clock(Arc::new(c.clone()));
         }
         let engine = Arc::new(builder.build()?);
+        let expired = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        if let Some(c) = &clock {
+            // Moving the clock runs what the new time makes due, synchronously: TTL expiry.
+            let engine = Arc::downgrade(&engine);
+            let expired = expired.clone();
+            c.on_change(move || {
+                if let Some(engine) = engine.upgrade() {
+                    match engine.expire_ttl() {
+                        Ok(n) => {
+                            expired.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "TTL expiry after a clock change failed")
+                        }
+                    }
+                }
+            });
+        }
         let router = Router::new(engine.clone());
         let run = |op: &str, body: &serde_json::Value| -> Result<(), FixtureError> {
             let (status, reply) = router.call_json(FIXTURE_ACCESS_KEY, FIXTURE_REGION, op, body);
@@ -340,6 +358,7 @@ impl FixtureBuilder {
                 router,
                 faults: self.faults,
                 clock,
+                expired,
                 server: Arc::new(OnceCell::new()),
             }),
             client,
@@ -355,6 +374,8 @@ struct Local {
     router: Router,
     faults: Faults,
     clock: Option<ManualClock>,
+    /// Items expired by TTL after clock changes, for [`Fixture::advance`]'s answer.
+    expired: Arc<std::sync::atomic::AtomicUsize>,
     server: Arc<OnceCell<ServerHandle>>,
 }
 
@@ -502,7 +523,8 @@ impl Fixture {
     }
 
     /// Moves the manual clock forward and runs what the new time makes due: TTL expiry
-    /// deletes items whose TTL attribute has passed. Returns how many items expired.
+    /// deletes items whose TTL attribute has passed (the same happens on
+    /// `fixture.clock().advance(..)`). Returns how many items expired.
     ///
     /// # Panics
     /// When the fixture was built without a manual clock (see [`FixtureBuilder::clock`]).
@@ -511,8 +533,9 @@ impl Fixture {
         let clock = local.clock.as_ref().unwrap_or_else(|| {
             panic!("Fixture::advance needs a manual clock: build the fixture with .clock(..)")
         });
+        let before = local.expired.load(std::sync::atomic::Ordering::SeqCst);
         clock.advance(by);
-        local.engine.expire_ttl()
+        Ok(local.expired.load(std::sync::atomic::Ordering::SeqCst) - before)
     }
 
     /// All tables and items as sorted JSON, for snapshots.

@@ -172,3 +172,39 @@ async fn advancing_the_clock_expires_ttl_items(f: Fixture) {
         vec![ddb_harness::engine::AttributeValue::S("keep".into())]
     );
 }
+
+#[ddb_test(
+    tables = "tests/fixtures/users_tables.json",
+    clock = "2024-01-01T00:00:00Z"
+)]
+async fn advancing_the_manual_clock_itself_expires_ttl_items(f: Fixture) {
+    f.client()
+        .update_time_to_live()
+        .table_name("users")
+        .time_to_live_specification(
+            aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("expires")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let at = (1_704_067_200 + 60).to_string();
+    f.client()
+        .put_item()
+        .table_name("users")
+        .item("id", s("temp"))
+        .item("expires", AttributeValue::N(at))
+        .send()
+        .await
+        .unwrap();
+    f.clock()
+        .unwrap()
+        .advance(std::time::Duration::from_secs(60));
+    assert!(
+        f.items("users").unwrap().is_empty(),
+        "expired during ManualClock::advance"
+    );
+}
