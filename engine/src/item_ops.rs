@@ -830,12 +830,14 @@ impl Engine {
             input.expected.as_ref(),
             input.conditional_operator.as_deref(),
         )?;
-        expr::parse(&expression_input, &[])?;
+        let exprs = expr::parse(&expression_input, &[])?;
         let meta = self
             .table_meta(ns, &input.table_name)?
             .ok_or_else(Error::table_not_found)?;
         let pk = meta.primary_key();
-        let exprs = expr::parse(&expression_input, &pk.names())?;
+        if let Some(update) = &exprs.update {
+            update.check_key_attributes(&pk.names())?;
+        }
         let legacy_update = legacy_updates(&pk.names())?;
         let condition = exprs.condition.as_ref().or(legacy_condition.as_ref());
         let update = exprs.update.as_ref().or(legacy_update.as_ref());

@@ -197,8 +197,8 @@ fn boto3_pytest_suite() {
     );
 }
 
-#[test]
-fn aws_cli_acceptance_script() {
+/// Runs `tests/cli/<file>` with the AWS CLI against a fresh in-process server.
+fn run_cli_script(file: &str, what: &str) {
     let bash_ok = runs_ok("bash", &["--version"]);
     if !require("bash", bash_ok, "install bash") {
         return;
@@ -219,54 +219,27 @@ fn aws_cli_acceptance_script() {
     ) {
         return;
     }
-    let script = manifest_dir().join("cli").join("awscli.sh");
+    let script = manifest_dir().join("cli").join(file);
     assert_exists(&script);
 
     let server = Server::start();
     let endpoint = server.endpoint();
     let mut cmd = client_command("bash", &endpoint);
     cmd.arg(&script);
-    let status = run_streaming("the AWS CLI acceptance script", cmd);
+    let status = run_streaming(what, cmd);
     drop(server);
     assert!(
         status.success(),
-        "the AWS CLI acceptance script failed ({status}) against {endpoint}; its output is above"
+        "{what} failed ({status}) against {endpoint}; its output is above"
     );
 }
 
 #[test]
-fn aws_cli_streams_script() {
-    let bash_ok = runs_ok("bash", &["--version"]);
-    if !require("bash", bash_ok, "install bash") {
-        return;
-    }
-    let python_ok = runs_ok("python3", &["--version"]);
-    if !require(
-        "python3 (used for JSON checks)",
-        python_ok,
-        "install Python 3",
-    ) {
-        return;
-    }
-    let aws_ok = runs_ok("aws", &["--version"]);
-    if !require(
-        "the AWS CLI (`aws`)",
-        aws_ok,
-        "pip install awscli (v1), or AWS CLI v2 from https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
-    ) {
-        return;
-    }
-    let script = manifest_dir().join("cli").join("streams.sh");
-    assert_exists(&script);
+fn aws_cli_acceptance_script() {
+    run_cli_script("awscli.sh", "the AWS CLI acceptance script");
+}
 
-    let server = Server::start();
-    let endpoint = server.endpoint();
-    let mut cmd = client_command("bash", &endpoint);
-    cmd.arg(&script);
-    let status = run_streaming("the AWS CLI streams script", cmd);
-    drop(server);
-    assert!(
-        status.success(),
-        "the AWS CLI streams script failed ({status}) against {endpoint}; its output is above"
-    );
+#[test]
+fn aws_cli_streams_script() {
+    run_cli_script("streams.sh", "the AWS CLI streams script");
 }

@@ -224,6 +224,23 @@ fn non_empty<'s>(kind: &str, src: &'s str) -> Result<&'s str, Error> {
     }
 }
 
+impl Update {
+    /// AWS's error when the update writes one of `key_attributes`. [`parse`] runs this; callers
+    /// that parse before they know the table's key run it once they do.
+    pub fn check_key_attributes(&self, key_attributes: &[&str]) -> Result<(), Error> {
+        match self
+            .updated_attributes()
+            .into_iter()
+            .find(|a| key_attributes.contains(a))
+        {
+            Some(attr) => Err(Error::Validation(format!(
+                "One or more parameter values were invalid: Cannot update attribute {attr}. This attribute is part of the key"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
 fn condition(ctx: &mut validate::Ctx, kind: &str, src: &str) -> Result<Condition, Error> {
     let parsed = cache::condition(non_empty(kind, src)?).map_err(|m| invalid(kind, m))?;
     validate::condition(ctx, &parsed.cond, parsed.redundant_parens).map_err(|m| invalid(kind, m))
@@ -294,13 +311,7 @@ pub fn parse(input: &ExpressionInput, key_attributes: &[&str]) -> Result<Express
         }
     }
     if let Some(update) = &out.update {
-        for attr in update.updated_attributes() {
-            if key_attributes.contains(&attr) {
-                return Err(Error::Validation(format!(
-                    "One or more parameter values were invalid: Cannot update attribute {attr}. This attribute is part of the key"
-                )));
-            }
-        }
+        update.check_key_attributes(key_attributes)?;
     }
     if let Some(kc) = &key_condition {
         out.key_condition = Some(validate::key_condition(kc).map_err(Error::Validation)?);
