@@ -11,10 +11,13 @@
 
 extern crate self as ddb_harness;
 
+pub mod cassette;
 mod faults;
 pub mod fixture;
 pub mod in_process;
 pub mod protocol;
+pub mod proxy;
+pub mod replay;
 pub mod server;
 pub mod stream_handler;
 

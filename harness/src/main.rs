@@ -47,6 +47,46 @@ enum Command {
         #[arg(long, env = "DDB_HARNESS_NO_TTL_SWEEP")]
         no_ttl_sweep: bool,
     },
+    /// Forward requests to a DynamoDB endpoint and record each exchange in a cassette.
+    Proxy {
+        /// The endpoint to forward to, e.g. `https://dynamodb.us-east-1.amazonaws.com` (requests
+        /// are re-signed with the standard AWS credential chain) or `http://127.0.0.1:8000`.
+        #[arg(long)]
+        upstream: String,
+        /// Directory of cassettes; this session writes `DIR/<session>.json`.
+        #[arg(long)]
+        record: PathBuf,
+        /// Name of the cassette file (without `.json`); `session-<UTC time>` when absent.
+        #[arg(long)]
+        session: Option<String>,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+        /// Port to bind (0 picks a free port).
+        #[arg(long, default_value_t = 8001)]
+        port: u16,
+        /// Region to sign for (AWS upstreams); defaults to the upstream host's region.
+        #[arg(long)]
+        region: Option<String>,
+        /// What the upstream is, for the cassette header (e.g. `DynamoDB Local 3.3.1`);
+        /// `AWS` for `*.amazonaws.com`, otherwise `unknown`, when absent.
+        #[arg(long)]
+        upstream_version: Option<String>,
+    },
+    /// Serve recorded responses from a cassette file or a directory of cassettes.
+    Replay {
+        /// A cassette file or a directory of cassettes.
+        dir: PathBuf,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+        /// Port to bind (0 picks a free port).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Requests must come in the recorded order.
+        #[arg(long)]
+        strict_order: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -69,6 +109,94 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Proxy {
+            upstream,
+            record,
+            session,
+            host,
+            port,
+            region,
+            upstream_version,
+        } => run_proxy(
+            ddb_harness::proxy::ProxyConfig {
+                upstream,
+                cassette: record.join(format!(
+                    "{}.json",
+                    session.unwrap_or_else(|| format!(
+                        "session-{}",
+                        ddb_harness::cassette::now_rfc3339().replace([':', '.'], "-")
+                    ))
+                )),
+                region,
+                upstream_version,
+            },
+            SocketAddr::new(host, port),
+        ),
+        Command::Replay {
+            dir,
+            host,
+            port,
+            strict_order,
+        } => run_replay(&dir, SocketAddr::new(host, port), strict_order),
+        serve => run_serve(serve),
+    }
+}
+
+/// `ddb-harness proxy`: records until SIGINT/SIGTERM.
+fn run_proxy(config: ddb_harness::proxy::ProxyConfig, addr: SocketAddr) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let upstream = config.upstream.clone();
+        let handle = ddb_harness::proxy::start(config, addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "ddb-harness proxy listening on {} -> {upstream}, recording to {}",
+            handle.endpoint(),
+            handle.cassette().display()
+        );
+        shutdown_signal().await;
+        handle.shutdown().await;
+        Ok(())
+    })
+}
+
+/// `ddb-harness replay`: serves until SIGINT/SIGTERM, then lists unused exchanges.
+fn run_replay(dir: &std::path::Path, addr: SocketAddr, strict_order: bool) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let options = ddb_harness::replay::ReplayOptions { strict_order };
+        let server = ddb_harness::replay::ReplayServer::start(dir, options, addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "ddb-harness replay listening on {} ({})",
+            server.endpoint(),
+            dir.display()
+        );
+        shutdown_signal().await;
+        let unused = server.shutdown().await;
+        if unused.is_empty() {
+            println!("replay: every recorded exchange was used");
+        } else {
+            println!("replay: {} recorded exchange(s) unused:", unused.len());
+            for u in unused {
+                println!("  {u}");
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `ddb-harness serve`.
+fn run_serve(command: Command) -> Result<(), String> {
     let Command::Serve {
         host,
         port,
@@ -78,7 +206,10 @@ fn run(cli: Cli) -> Result<(), String> {
         faults,
         ttl_interval,
         no_ttl_sweep,
-    } = cli.command;
+    } = command
+    else {
+        return Err("not a serve command".into());
+    };
     let faults = match &faults {
         Some(path) => {
             let text = std::fs::read_to_string(path)
