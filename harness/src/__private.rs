@@ -1,16 +1,19 @@
 //! Support code for `#[ddb_test]`. Not a stable API: only the macro calls it.
 
 use std::future::Future;
+use std::path::Path;
 
+use crate::definitions::Syntax;
 use crate::fixture::{Fixture, TARGET_ENV, Target};
 
 /// Options the macro parsed; file contents are embedded with `include_str!`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TestOptions {
-    /// Tables in CreateTable JSON.
-    pub tables: Option<&'static str>,
-    /// Seed items JSON.
-    pub items: Option<&'static str>,
+    /// Tables in the CreateTable shape: (path as written, contents); the path's extension
+    /// picks JSON or YAML.
+    pub tables: Option<(&'static str, &'static str)>,
+    /// Seed items: (path as written, contents), as for `tables`.
+    pub items: Option<(&'static str, &'static str)>,
     /// Manual clock start (RFC 3339).
     pub clock: Option<&'static str>,
     /// Id seed.
@@ -94,11 +97,17 @@ where
         if let Some(n) = options.name {
             builder = builder.name(n);
         }
-        if let Some(t) = options.tables {
-            builder = builder.table_json(t);
+        if let Some((path, text)) = options.tables {
+            builder = match Syntax::of_path(Path::new(path)) {
+                Syntax::Yaml => builder.table_yaml(text),
+                Syntax::Json => builder.table_json(text),
+            };
         }
-        if let Some(i) = options.items {
-            builder = builder.items_json(i);
+        if let Some((path, text)) = options.items {
+            builder = match Syntax::of_path(Path::new(path)) {
+                Syntax::Yaml => builder.items_yaml(text),
+                Syntax::Json => builder.items_json(text),
+            };
         }
         if let Some(c) = options.clock {
             builder = builder.clock(c);

@@ -26,6 +26,7 @@ use ddb_engine::{Engine, ManualClock, Namespace, Timestamp};
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 
+use crate::definitions::{self, Syntax};
 use crate::faults::{FaultRule, Faults};
 use crate::protocol::Router;
 use crate::server::ServerHandle;
@@ -147,10 +148,6 @@ pub struct FixtureBuilder {
     errors: Vec<FixtureError>,
 }
 
-fn parse_json(text: &str) -> Result<serde_json::Value, FixtureError> {
-    serde_json::from_str(text).map_err(|e| FixtureError::Definition(e.to_string()))
-}
-
 fn read(path: &Path) -> Result<String, FixtureError> {
     std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
         path: path.display().to_string(),
@@ -160,50 +157,58 @@ fn read(path: &Path) -> Result<String, FixtureError> {
 
 impl FixtureBuilder {
     /// Adds tables from JSON in the CreateTable request shape: one object or an array.
-    pub fn table_json(mut self, json: &str) -> Self {
-        match parse_json(json) {
-            Ok(serde_json::Value::Array(tables)) => self.tables.extend(tables),
-            Ok(table) => self.tables.push(table),
+    pub fn table_json(self, json: &str) -> Self {
+        self.tables_in(Syntax::Json, json)
+    }
+
+    /// Adds tables from YAML in the CreateTable request shape: one mapping or a list.
+    pub fn table_yaml(self, yaml: &str) -> Self {
+        self.tables_in(Syntax::Yaml, yaml)
+    }
+
+    fn tables_in(mut self, syntax: Syntax, text: &str) -> Self {
+        match syntax.parse(text).and_then(definitions::tables) {
+            Ok(tables) => self.tables.extend(tables),
             Err(e) => self.errors.push(e),
         }
         self
     }
 
-    /// Adds tables from a JSON file (see [`FixtureBuilder::table_json`]).
+    /// Adds tables from a file: YAML when its name ends in `.yaml` or `.yml`, JSON otherwise
+    /// (see [`FixtureBuilder::table_json`]).
     pub fn tables_file(self, path: impl AsRef<Path>) -> Self {
-        match read(path.as_ref()) {
-            Ok(text) => self.table_json(&text),
+        let path = path.as_ref();
+        match read(path) {
+            Ok(text) => self.tables_in(Syntax::of_path(path), &text),
             Err(e) => self.with_error(e),
         }
     }
 
-    /// Adds seed items: `{"table": [item, …]}` with items in DynamoDB JSON.
-    pub fn items_json(mut self, json: &str) -> Self {
-        match parse_json(json) {
-            Ok(serde_json::Value::Object(map)) => {
-                for (table, items) in map {
-                    match items {
-                        serde_json::Value::Array(items) => self
-                            .items
-                            .extend(items.into_iter().map(|i| (table.clone(), i))),
-                        _ => self.errors.push(FixtureError::Definition(format!(
-                            "items of {table} must be a JSON array"
-                        ))),
-                    }
-                }
-            }
-            Ok(_) => self.errors.push(FixtureError::Definition(
-                "items must be a JSON object of table name to item list".into(),
-            )),
+    /// Adds seed items: `{"table": [item, …]}`, items in DynamoDB JSON
+    /// (`{"id": {"S": "u1"}}`) or plain JSON (`{"id": "u1"}`; see [`definitions::item`]).
+    pub fn items_json(self, json: &str) -> Self {
+        self.items_in(Syntax::Json, json)
+    }
+
+    /// Adds seed items from YAML, shaped as for [`FixtureBuilder::items_json`].
+    pub fn items_yaml(self, yaml: &str) -> Self {
+        self.items_in(Syntax::Yaml, yaml)
+    }
+
+    fn items_in(mut self, syntax: Syntax, text: &str) -> Self {
+        match syntax.parse(text).and_then(definitions::items) {
+            Ok(items) => self.items.extend(items),
             Err(e) => self.errors.push(e),
         }
         self
     }
 
-    /// Adds seed items from a JSON file (see [`FixtureBuilder::items_json`]).
+    /// Adds seed items from a file: YAML when its name ends in `.yaml` or `.yml`, JSON
+    /// otherwise (see [`FixtureBuilder::items_json`]).
     pub fn items_file(self, path: impl AsRef<Path>) -> Self {
-        match read(path.as_ref()) {
-            Ok(text) => self.items_json(&text),
+        let path = path.as_ref();
+        match read(path) {
+            Ok(text) => self.items_in(Syntax::of_path(path), &text),
             Err(e) => self.with_error(e),
         }
     }

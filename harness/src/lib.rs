@@ -12,6 +12,7 @@
 extern crate self as ddb_harness;
 
 pub mod cassette;
+pub mod definitions;
 mod faults;
 pub mod fixture;
 pub mod in_process;

@@ -208,3 +208,65 @@ async fn advancing_the_manual_clock_itself_expires_ttl_items(f: Fixture) {
         "expired during ManualClock::advance"
     );
 }
+
+#[ddb_test(
+    tables = "tests/fixtures/orders_tables.yaml",
+    items = "tests/fixtures/orders_items.yaml"
+)]
+async fn yaml_tables_and_plain_items_seed_a_fixture(client: Client) {
+    let open = client
+        .query()
+        .table_name("orders")
+        .index_name("by_status")
+        .key_condition_expression("#s = :s")
+        .expression_attribute_names("#s", "status")
+        .expression_attribute_values(":s", s("OPEN"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.count(), 2);
+    let ada = client
+        .get_item()
+        .table_name("orders")
+        .key("customer", s("ada"))
+        .key("order_id", s("0001"))
+        .send()
+        .await
+        .unwrap();
+    let item = ada.item().unwrap();
+    assert_eq!(item.get("total"), Some(&AttributeValue::N("12.5".into())));
+    let line = &item["lines"].as_l().unwrap()[0];
+    assert_eq!(
+        line.as_m().unwrap().get("qty"),
+        Some(&AttributeValue::N("2".into()))
+    );
+    let grace = client
+        .get_item()
+        .table_name("orders")
+        .key("customer", s("grace"))
+        .key("order_id", s("0001"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(grace.item().unwrap()["tags"].as_ss().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn fixture_files_pick_their_syntax_by_extension() {
+    let f = Fixture::builder()
+        .tables_file("tests/fixtures/orders_tables.yaml")
+        .items_file("tests/fixtures/users_items.json")
+        .tables_file("tests/fixtures/users_tables.json")
+        .items_file("tests/fixtures/orders_items.yaml")
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(f.items("orders").unwrap().len(), 3);
+    assert_eq!(f.items("users").unwrap().len(), 2);
+    let err = Fixture::builder()
+        .table_yaml("- TableName: [unclosed")
+        .build()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("YAML"), "{err}");
+}

@@ -89,15 +89,30 @@ fn expand(
             ));
         }
     }
-    let file = |lit: &Option<syn::LitStr>| match lit {
-        Some(l) => quote!(::core::option::Option::Some(::core::include_str!(
-            ::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #l)
-        ))),
+    let contents = |l: &syn::LitStr| {
+        quote!(::core::include_str!(::core::concat!(
+            ::core::env!("CARGO_MANIFEST_DIR"),
+            "/",
+            #l
+        )))
+    };
+    // Definition files keep their path, whose extension picks JSON or YAML.
+    let definition = |lit: &Option<syn::LitStr>| match lit {
+        Some(l) => {
+            let text = contents(l);
+            quote!(::core::option::Option::Some((#l, #text)))
+        }
         None => quote!(::core::option::Option::None),
     };
-    let tables = file(&tables);
-    let items = file(&items);
-    let faults = file(&faults);
+    let tables = definition(&tables);
+    let items = definition(&items);
+    let faults = match &faults {
+        Some(l) => {
+            let text = contents(l);
+            quote!(::core::option::Option::Some(#text))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let clock = match &clock {
         Some(c) => quote!(::core::option::Option::Some(#c)),
         None => quote!(::core::option::Option::None),
