@@ -46,6 +46,20 @@ enum Command {
         /// `--ttl-interval`.
         #[arg(long, env = "DDB_HARNESS_NO_TTL_SWEEP")]
         no_ttl_sweep: bool,
+        /// Verify SigV4 signatures against `--credentials` (unknown keys, wrong secrets and
+        /// clocks more than 5 minutes off are refused as AWS refuses them).
+        #[arg(long, requires = "credentials", env = "DDB_HARNESS_REQUIRE_SIGV4")]
+        require_sigv4: bool,
+        /// Access keys and secrets for `--require-sigv4`: an AWS shared-credentials INI file
+        /// or a JSON object `{"ACCESS_KEY_ID": "secret", ...}`.
+        #[arg(long, env = "DDB_HARNESS_CREDENTIALS")]
+        credentials: Option<PathBuf>,
+        /// The most connections open at once; more clients wait until one closes.
+        #[arg(long, default_value_t = ddb_harness::server::Limits::DEFAULT_MAX_CONNECTIONS as u32, value_parser = clap::value_parser!(u32).range(1..), env = "DDB_HARNESS_MAX_CONNECTIONS")]
+        max_connections: u32,
+        /// Seconds one request may take, from its headers to its answer (at least 1).
+        #[arg(long, default_value_t = ddb_harness::server::Limits::DEFAULT_REQUEST_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..), env = "DDB_HARNESS_REQUEST_TIMEOUT")]
+        request_timeout: u64,
     },
     /// Forward requests to a DynamoDB endpoint and record each exchange in a cassette.
     Proxy {
@@ -206,10 +220,32 @@ fn run_serve(command: Command) -> Result<(), String> {
         faults,
         ttl_interval,
         no_ttl_sweep,
+        require_sigv4,
+        credentials,
+        max_connections,
+        request_timeout,
     } = command
     else {
         return Err("not a serve command".into());
     };
+    let credentials = match (&credentials, require_sigv4) {
+        (Some(path), true) => Some(ddb_harness::protocol::CredentialStore::from_file(path)?),
+        (Some(_), false) => {
+            return Err("--credentials is only used with --require-sigv4".into());
+        }
+        _ => None,
+    };
+    if !host.is_loopback() {
+        let auth = if require_sigv4 {
+            "SigV4 signatures are verified"
+        } else {
+            "any client can read and write every table (add --require-sigv4 --credentials FILE)"
+        };
+        eprintln!(
+            "ddb-harness: warning: listening on {host}, reachable from other machines; {auth}"
+        );
+        tracing::warn!(%host, sigv4 = require_sigv4, "serving on a non-loopback address");
+    }
     let faults = match &faults {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -228,6 +264,14 @@ fn run_serve(command: Command) -> Result<(), String> {
     let engine = builder.build().map_err(|e| e.to_string())?;
     let engine = Arc::new(engine);
     let mut router = Router::new(engine.clone()).with_max_body(max_body);
+    if let Some(store) = credentials {
+        tracing::info!(access_keys = store.len(), "SigV4 signatures are verified");
+        router = router.with_credentials(store);
+    }
+    let limits = ddb_harness::server::Limits {
+        max_connections: max_connections as usize,
+        request_timeout: std::time::Duration::from_secs(request_timeout),
+    };
     if let Some(faults) = faults {
         tracing::info!(rules = faults.rules().len(), "fault injection is on");
         router = router.with_faults(faults);
@@ -237,9 +281,10 @@ fn run_serve(command: Command) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
-        let handle = ddb_harness::bind(SocketAddr::new(host, port), router)
-            .await
-            .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+        let handle =
+            ddb_harness::server::bind_with_limits(SocketAddr::new(host, port), router, limits)
+                .await
+                .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
         let storage = match &data_dir {
             Some(d) => format!("data dir {}", d.display()),
             None => "in memory".to_string(),

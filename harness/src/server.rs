@@ -1,7 +1,10 @@
-//! The HTTP/1.1 server: hyper on tokio, one [`Router`] behind it.
+//! The HTTP/1.1 server: hyper on tokio, one [`Router`] behind it, within [`Limits`]:
+//! a bounded number of open connections, a header-read timeout against slowloris clients,
+//! the router's body cap, and a per-request timeout.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,7 +16,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::protocol::{Router, WireError, error_response};
@@ -22,6 +25,36 @@ use crate::protocol::{Router, WireError, error_response};
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Resource limits of a server. [`Limits::default`] gives the `serve` defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most connections open at once; further clients wait in the listen backlog until
+    /// one closes (default [`Limits::DEFAULT_MAX_CONNECTIONS`]).
+    pub max_connections: usize,
+    /// How long one request may take from its headers to its answer: reading the body and
+    /// running the operation (default [`Limits::DEFAULT_REQUEST_TIMEOUT`]). A body that is not
+    /// received in time is answered with HTTP 408 `RequestTimeoutException`; an operation that
+    /// runs over with HTTP 500 `InternalServerError` (the operation itself still completes or
+    /// fails atomically, it is not cut off half-way).
+    pub request_timeout: Duration,
+}
+
+impl Limits {
+    /// Default of [`Limits::max_connections`].
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+    /// Default of [`Limits::request_timeout`].
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: Limits::DEFAULT_MAX_CONNECTIONS,
+            request_timeout: Limits::DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+}
 
 /// A running server.
 #[derive(Debug)]
@@ -61,12 +94,21 @@ impl Drop for ServerHandle {
     }
 }
 
-/// Binds `addr` and serves `router` on it in a background task.
+/// Binds `addr` and serves `router` on it in a background task, with the default [`Limits`].
 pub async fn bind(addr: SocketAddr, router: Router) -> std::io::Result<ServerHandle> {
+    bind_with_limits(addr, router, Limits::default()).await
+}
+
+/// Binds `addr` and serves `router` on it in a background task, within `limits`.
+pub async fn bind_with_limits(
+    addr: SocketAddr,
+    router: Router,
+    limits: Limits,
+) -> std::io::Result<ServerHandle> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel();
-    let join = tokio::spawn(accept_loop(listener, router, rx));
+    let join = tokio::spawn(accept_loop(listener, router, limits, rx));
     Ok(ServerHandle {
         addr,
         shutdown: Some(tx),
@@ -74,9 +116,24 @@ pub async fn bind(addr: SocketAddr, router: Router) -> std::io::Result<ServerHan
     })
 }
 
-async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: oneshot::Receiver<()>) {
+async fn accept_loop(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    mut shutdown: oneshot::Receiver<()>,
+) {
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     loop {
+        // A connection is accepted only with a free slot; past the limit, clients wait in the
+        // kernel's backlog rather than being refused.
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -88,7 +145,8 @@ async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: onesho
                     }
                 };
                 let router = router.clone();
-                let svc = service_fn(move |req| handle(router.clone(), req));
+                let timeout = limits.request_timeout;
+                let svc = service_fn(move |req| handle(router.clone(), timeout, req));
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(HEADER_TIMEOUT)
@@ -98,6 +156,7 @@ async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: onesho
                     if let Err(e) = conn.await {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
                     }
+                    drop(permit);
                 });
             }
             _ = &mut shutdown => break,
@@ -114,8 +173,10 @@ async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: onesho
 
 async fn handle(
     router: Router,
+    timeout: Duration,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    let deadline = tokio::time::Instant::now() + timeout;
     let (parts, body) = req.into_parts();
     let op = parts
         .headers
@@ -123,7 +184,27 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .to_string();
-    let body = match Limited::new(body, router.max_body()).collect().await {
+    let collected =
+        tokio::time::timeout_at(deadline, Limited::new(body, router.max_body()).collect()).await;
+    let Ok(collected) = collected else {
+        tracing::info!(target: "ddb_harness::request", op = %op, "request body not received within the request timeout");
+        let mut resp = error_response(&WireError {
+            status: StatusCode::REQUEST_TIMEOUT.as_u16(),
+            type_: "com.amazon.coral.service#RequestTimeoutException".into(),
+            message: Some(format!(
+                "The request was not received within {} seconds",
+                timeout.as_secs()
+            )),
+            message_key: "message",
+            extra: None,
+        });
+        resp.headers_mut().insert(
+            hyper::http::header::CONNECTION,
+            hyper::http::HeaderValue::from_static("close"),
+        );
+        return Ok(resp.map(Full::new));
+    };
+    let body = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
             let too_large = e
@@ -154,9 +235,23 @@ async fn handle(
     };
     let req = Request::from_parts(parts, body);
     let started = std::time::Instant::now();
-    let resp = match tokio::task::spawn_blocking(move || router.handle(req)).await {
-        Ok(resp) => resp,
-        Err(e) => {
+    let call = tokio::time::timeout_at(
+        deadline,
+        tokio::task::spawn_blocking(move || router.handle(req)),
+    );
+    let resp = match call.await {
+        Ok(Ok(resp)) => resp,
+        Err(_) => {
+            tracing::warn!(op = %op, "request exceeded the request timeout");
+            error_response(&WireError {
+                status: 500,
+                type_: "com.amazonaws.dynamodb.v20120810#InternalServerError".into(),
+                message: Some("Internal server error".into()),
+                message_key: "message",
+                extra: None,
+            })
+        }
+        Ok(Err(e)) => {
             tracing::error!(error = %e, "request handler failed");
             error_response(&WireError {
                 status: 500,
