@@ -60,6 +60,9 @@ pub struct TableMeta {
     /// On-demand maximum throughput, when given.
     #[serde(default)]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// Vector indexes (see [`crate::vector`]).
+    #[serde(default)]
+    pub vector_indexes: Vec<crate::vector::VectorIndex>,
 }
 
 /// Billing mode.
@@ -323,6 +326,8 @@ impl TableMeta {
             }),
             deletion_protection_enabled: self.deletion_protection,
             on_demand_throughput: self.on_demand_throughput.clone(),
+            vector_indexes: (!self.vector_indexes.is_empty())
+                .then(|| crate::vector::describe(self, stats_of)),
         }
     }
 }
@@ -392,6 +397,8 @@ pub struct TableDescription {
     pub deletion_protection_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector_indexes: Option<Vec<crate::vector::VectorIndexDescription>>,
 }
 
 /// `ProvisionedThroughputDescription` shape.

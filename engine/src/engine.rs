@@ -100,6 +100,8 @@ pub struct Engine {
     pub(crate) db: Database,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: IdSource,
+    /// The local directory standing in for S3, if configured.
+    pub(crate) s3_dir: Option<crate::s3dir::S3Dir>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -136,6 +138,7 @@ pub struct EngineBuilder {
     path: Option<std::path::PathBuf>,
     clock: Option<Arc<dyn Clock>>,
     seed: Option<u64>,
+    s3_dir: Option<std::path::PathBuf>,
 }
 
 impl EngineBuilder {
@@ -148,6 +151,12 @@ impl EngineBuilder {
     /// Use this clock instead of the system clock.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
+        self
+    }
+
+    /// Use `dir` as the local S3 stand-in: bucket `b` is `dir/b/` (see [`crate::S3Dir`]).
+    pub fn s3_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.s3_dir = Some(dir.as_ref().to_path_buf());
         self
     }
 
@@ -184,6 +193,7 @@ impl EngineBuilder {
                 .seed
                 .map(IdSource::seeded)
                 .unwrap_or_else(IdSource::random),
+            s3_dir: self.s3_dir.map(crate::s3dir::S3Dir::new),
         };
         engine.init()?;
         Ok(engine)
@@ -204,6 +214,11 @@ impl Engine {
     /// The engine's clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// The local S3 directory, if the engine has one.
+    pub fn s3_dir(&self) -> Option<&crate::s3dir::S3Dir> {
+        self.s3_dir.as_ref()
     }
 
     /// The engine's id source.

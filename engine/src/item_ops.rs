@@ -592,6 +592,7 @@ impl Engine {
         stats.insert(slot.table_key.as_str(), (count, size))?;
         drop(stats);
         crate::index::maintain(txn, &slot.meta, slot.old.as_ref(), new)?;
+        crate::vector::maintain(txn, &slot.meta, &slot.key_bytes, slot.old.as_ref(), new)?;
         check_collection_limit(txn, &slot.meta, slot.old.as_ref(), new, collection_limit)
     }
 

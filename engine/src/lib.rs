@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 mod batch_ops;
+mod bulk;
 mod catalog;
 mod clock;
 mod codec;
@@ -24,16 +25,24 @@ mod meta_ops;
 mod number;
 mod precheck;
 mod query_ops;
+mod s3dir;
 mod streams;
 mod table_ops;
 mod transact_ops;
 mod ttl;
 mod value;
+mod vector;
 
 pub use batch_ops::{
     BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
     DeleteRequest, KeysAndAttributes, MAX_BATCH_GET_KEYS, MAX_BATCH_GET_RESPONSE,
     MAX_BATCH_WRITE_REQUESTS, PutRequest, TableMap, WriteRequest,
+};
+pub use bulk::{
+    BULK_TOKEN_WINDOW_MS, BulkOperationArnInput, BulkOperationDescription, BulkOperationOutput,
+    BulkOperationSummary, BulkOperationTableDetail, CancelBulkOperationOutput,
+    DEFAULT_ITEMS_PER_SECOND, InputS3Configuration, ListBulkOperationsInput,
+    ListBulkOperationsOutput, OutputS3Configuration, StartBulkPutItemsInput,
 };
 pub use catalog::{
     BillingMode, IndexDescription, OnDemandThroughput, Projection,
@@ -70,6 +79,7 @@ pub use precheck::precheck_request;
 pub use query_ops::{
     MAX_PAGE_BYTES, QueryInput, QueryOutput, ReadCapacity, ScanInput, ScanOutput, Units,
 };
+pub use s3dir::{S3Dir, S3Object, gunzip};
 pub use streams::{
     DescribeStreamInput, DescribeStreamOutput, GetRecordsInput, GetRecordsOutput,
     GetShardIteratorInput, GetShardIteratorOutput, ITERATOR_LIFETIME_MILLIS, Identity,
@@ -93,4 +103,10 @@ pub use ttl::{
 pub use value::{
     AttributeValue, Item, MAX_ITEM_SIZE, MAX_NESTING, ScalarType, check_nesting, item_size,
     lenient_bool,
+};
+pub use vector::{
+    DeleteVectorIndexAction, DistanceFunction, MAX_DIMENSIONS, MAX_TOP_K, SearchResultItem,
+    SearchSchemaElement, SearchSchemaElementType, SearchVectorsInput, SearchVectorsOutput,
+    VectorAttributeDefinition, VectorCapacity, VectorIndex, VectorIndexDescription,
+    VectorIndexUpdate,
 };

@@ -96,6 +96,7 @@ pub struct CreateTableInput {
     pub table_class: Option<String>,
     pub deletion_protection_enabled: Option<bool>,
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    pub vector_indexes: Option<Vec<crate::vector::VectorIndex>>,
 }
 
 /// An attribute definition as sent.
@@ -170,6 +171,7 @@ pub struct UpdateTableInput {
     pub warm_throughput: Option<serde_json::Value>,
     pub multi_region_consistency: Option<String>,
     pub global_table_witness_updates: Option<Vec<serde_json::Value>>,
+    pub vector_index_updates: Option<Vec<crate::vector::VectorIndexUpdate>>,
 }
 
 /// One element of `GlobalSecondaryIndexUpdates`: exactly one of the three actions.
@@ -411,6 +413,7 @@ fn apply_gsi_updates(
                     .flat_map(|i| &i.key_schema),
             )
             .map(|k| k.attribute_name.clone())
+            .chain(crate::vector::schema_attributes(meta))
             .collect();
         meta.attribute_definitions
             .retain(|d| used.contains(&d.attribute_name));
@@ -600,8 +603,9 @@ impl Engine {
             return Err(undefined_keys(&keys, &defs));
         }
         check_key_shape(&input.key_schema)?;
-        let has_indexes =
-            input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some();
+        let has_indexes = input.local_secondary_indexes.is_some()
+            || input.global_secondary_indexes.is_some()
+            || input.vector_indexes.is_some();
         if !has_indexes && keys.len() != defs.len() {
             return Err(Error::invalid_parameter(
                 "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
@@ -739,6 +743,31 @@ impl Engine {
                 ));
             }
         }
+        let vector_indexes = input.vector_indexes.clone().unwrap_or_default();
+        {
+            let typed: Vec<AttributeDefinition> = input
+                .attribute_definitions
+                .iter()
+                .map(|d| AttributeDefinition {
+                    attribute_name: d.attribute_name.clone(),
+                    attribute_type: d.attribute_type,
+                })
+                .collect();
+            let taken: Vec<&str> = index_names.iter().copied().collect();
+            crate::vector::check_definitions(&vector_indexes, &typed, &keys, &taken, &[])?;
+            if !vector_indexes.is_empty() && !pay_per_request {
+                return Err(Error::invalid_parameter(
+                    "Vector indexes are not supported on tables with BillingMode PROVISIONED; use PAY_PER_REQUEST",
+                ));
+            }
+        }
+        for v in &vector_indexes {
+            for e in v.search_schema.iter().flatten() {
+                if let Some(d) = defs.iter().find(|d| **d == e.attribute_name) {
+                    used.insert(*d);
+                }
+            }
+        }
         if has_indexes && used.len() != defs.len() {
             let mut d = defs.clone();
             d.sort_unstable();
@@ -812,6 +841,7 @@ impl Engine {
                     .as_ref()
                     .and_then(|s| sse_meta(s, ns, &self.ids)),
                 on_demand_throughput: input.on_demand_throughput.clone(),
+                vector_indexes,
             };
             crate::streams::open_stream(txn, &mut meta, now, &self.ids)?;
             let json = serde_json::to_string(&meta).map_err(|e| Error::Internal(e.to_string()))?;
@@ -821,6 +851,9 @@ impl Engine {
             txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
             for idx in meta.lsis.iter().chain(&meta.gsis) {
                 index::create(txn, &meta, idx)?;
+            }
+            for v in &meta.vector_indexes {
+                crate::vector::create_and_backfill(txn, &meta, v)?;
             }
             Ok(meta)
         })?;
@@ -859,7 +892,11 @@ impl Engine {
             .table_meta(ns, &input.table_name)?
             .ok_or_else(|| table_not_found(&input.table_name))?;
         let (count, size) = self.stats(&ns.table_key(&input.table_name))?;
-        let index_stats = self.read(|txn| index::all_stats(txn, &meta))?;
+        let index_stats = self.read(|txn| {
+            let mut s = index::all_stats(txn, &meta)?;
+            s.extend(crate::vector::all_stats_read(txn, &meta)?);
+            Ok(s)
+        })?;
         Ok(DescribeTableOutput {
             table: meta.describe_with_indexes("ACTIVE", count, size, &index_stats),
         })
@@ -920,9 +957,13 @@ impl Engine {
             let stats = txn.open_table(STATS)?.remove(key.as_str())?.map(|v| v.value()).unwrap_or((0, 0));
             let name = items_table_name(meta.table_num);
             txn.delete_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
-            let index_stats = index::all_stats_in(txn, &meta)?;
+            let mut index_stats = index::all_stats_in(txn, &meta)?;
             for idx in meta.lsis.iter().chain(&meta.gsis) {
                 index::drop_index(txn, &meta, idx)?;
+            }
+            index_stats.extend(crate::vector::all_stats_write(txn, &meta)?);
+            for v in &meta.vector_indexes {
+                crate::vector::drop_storage(txn, &meta, v)?;
             }
             Ok((meta, stats, index_stats))
         })?;
@@ -962,6 +1003,10 @@ impl Engine {
             && input
                 .global_table_witness_updates
                 .as_ref()
+                .is_none_or(Vec::is_empty)
+            && input
+                .vector_index_updates
+                .as_ref()
                 .is_none_or(Vec::is_empty);
         if nothing {
             return Err(Error::validation(
@@ -976,7 +1021,7 @@ impl Engine {
         )?;
         let key = ns.table_key(&input.table_name);
         let now = self.clock.now();
-        let (meta, stats, index_stats, changes) = self.write(|txn| {
+        let (meta, stats, index_stats, (changes, vector_changes)) = self.write(|txn| {
             let mut catalog = txn.open_table(CATALOG)?;
             let mut meta = Engine::load_meta(&catalog, &key)?.ok_or_else(|| table_not_found(&input.table_name))?;
             let changes = apply_gsi_updates(
@@ -985,6 +1030,15 @@ impl Engine {
                 &gsi_updates,
                 input.attribute_definitions.as_deref(),
                 now,
+            )?;
+            let vector_changes = crate::vector::apply_updates(
+                txn,
+                &mut meta,
+                input.vector_index_updates.as_deref().unwrap_or(&[]),
+                &input.attribute_definitions.iter().flatten().map(|d| AttributeDefinition {
+                    attribute_name: d.attribute_name.clone(),
+                    attribute_type: d.attribute_type,
+                }).collect::<Vec<_>>(),
             )?;
             let target_mode = match input.billing_mode.as_deref() {
                 Some("PAY_PER_REQUEST") => BillingMode::PAY_PER_REQUEST,
@@ -1090,12 +1144,14 @@ impl Engine {
             if let Some(odt) = &input.on_demand_throughput {
                 meta.on_demand_throughput = Some(odt.clone());
             }
+            crate::vector::check_on_demand(&meta)?;
             let json = serde_json::to_string(&meta).map_err(|e| Error::Internal(e.to_string()))?;
             catalog.insert(key.as_str(), json.as_str())?;
             let stats = txn.open_table(STATS)?.get(key.as_str())?.map(|v| v.value()).unwrap_or((0, 0));
             let mut index_stats = index::all_stats_in(txn, &meta)?;
             index_stats.extend(changes.deleted.iter().map(|(_, i, s)| (i.name.clone(), *s)));
-            Ok((meta, stats, index_stats, changes))
+            index_stats.extend(crate::vector::all_stats_write(txn, &meta)?);
+            Ok((meta, stats, index_stats, (changes, vector_changes)))
         })?;
         // The response shows a deleted index where it was, as DELETING, and a created one as
         // CREATING (as DynamoDB Local 3.3.1 answers: `Backfilling` false). Both changes are
@@ -1105,6 +1161,7 @@ impl Engine {
             shown.gsis.insert((*pos).min(shown.gsis.len()), idx.clone());
         }
         let mut desc = shown.describe_with_indexes("ACTIVE", stats.0, stats.1, &index_stats);
+        crate::vector::show_changes(&shown, &vector_changes, &mut desc.vector_indexes);
         for g in desc.global_secondary_indexes.iter_mut().flatten() {
             if changes.created.contains(&g.index_name) {
                 g.index_status = Some("CREATING".into());

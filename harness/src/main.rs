@@ -33,6 +33,10 @@ enum Command {
         /// Seed for generated ids, for reproducible runs.
         #[arg(long)]
         seed: Option<u64>,
+        /// Directory standing in for S3 (bucket `b` is `DIR/b/`), read by StartBulkPutItems.
+        /// Default: `s3/` in the data dir, or `ddb-harness-s3-<pid>` in the temp dir in memory.
+        #[arg(long, env = "DDB_HARNESS_S3_DIR")]
+        s3_dir: Option<PathBuf>,
         /// Largest accepted request body in bytes.
         #[arg(long, default_value_t = ddb_harness::protocol::DEFAULT_MAX_BODY)]
         max_body: usize,
@@ -216,6 +220,7 @@ fn run_serve(command: Command) -> Result<(), String> {
         port,
         data_dir,
         seed,
+        s3_dir,
         max_body,
         faults,
         ttl_interval,
@@ -261,8 +266,14 @@ fn run_serve(command: Command) -> Result<(), String> {
     if let Some(seed) = seed {
         builder = builder.seed(seed);
     }
+    let s3_dir = s3_dir.unwrap_or_else(|| match &data_dir {
+        Some(d) => d.join("s3"),
+        None => std::env::temp_dir().join(format!("ddb-harness-s3-{}", std::process::id())),
+    });
+    builder = builder.s3_dir(&s3_dir);
     let engine = builder.build().map_err(|e| e.to_string())?;
     let engine = Arc::new(engine);
+    let engine_for_bulk = engine.clone();
     let mut router = Router::new(engine.clone()).with_max_body(max_body);
     if let Some(store) = credentials {
         tracing::info!(access_keys = store.len(), "SigV4 signatures are verified");
@@ -299,6 +310,8 @@ fn run_serve(command: Command) -> Result<(), String> {
                 std::time::Duration::from_secs(ttl_interval),
             ));
         }
+        tracing::info!(s3_dir = %s3_dir.display(), "bulk operations read this S3 directory");
+        tokio::spawn(run_bulk(engine_for_bulk));
         shutdown_signal().await;
         tracing::info!("shutting down");
         handle.shutdown().await;
@@ -320,6 +333,21 @@ async fn sweep_ttl(engine: Arc<Engine>, period: std::time::Duration) {
             Ok(Ok(n)) => tracing::info!(expired = n, "TTL sweep deleted expired items"),
             Ok(Err(e)) => tracing::warn!(error = %e, "TTL sweep failed"),
             Err(e) => tracing::warn!(error = %e, "TTL sweep task failed"),
+        }
+    }
+}
+
+/// Advances running bulk operations every second (`Engine::run_pending_bulk`).
+async fn run_bulk(engine: Arc<Engine>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let engine = engine.clone();
+        match tokio::task::spawn_blocking(move || engine.run_pending_bulk()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "bulk operation step failed"),
+            Err(e) => tracing::warn!(error = %e, "bulk operation task failed"),
         }
     }
 }

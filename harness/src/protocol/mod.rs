@@ -385,6 +385,11 @@ impl Router {
             "TransactGetItems" => run(body, |i| e.transact_get_items(ns, i)),
             "Query" => run(body, |i| e.query(ns, i)),
             "Scan" => run(body, |i| e.scan(ns, i)),
+            "SearchVectors" => run(body, |i| e.search_vectors(ns, i)),
+            "StartBulkPutItems" => run(body, |i| e.start_bulk_put_items(ns, i)),
+            "DescribeBulkOperation" => run(body, |i| e.describe_bulk_operation(ns, i)),
+            "ListBulkOperations" => run(body, |i| e.list_bulk_operations(ns, i)),
+            "CancelBulkOperation" => run(body, |i| e.cancel_bulk_operation(ns, i)),
             "UpdateTimeToLive" => run(body, |i| e.update_time_to_live(ns, i)),
             "DescribeTimeToLive" => run(body, |i| e.describe_time_to_live(ns, i)),
             // AWS authorizes the ResourceArn before it validates the request; an ARN it cannot
