@@ -82,7 +82,8 @@ where
         .build()
         .unwrap_or_else(|e| panic!("cannot start a tokio runtime for the test: {e}"));
     let target = Target::from_env().unwrap_or_else(|e| panic!("fixture: {e}"));
-    if let Target::Endpoint(endpoint) = &target {
+    if !target.is_memory() {
+        let endpoint = &target;
         let needs = [(options.clock, "`clock`"), (options.faults, "`faults`")];
         if let Some((_, option)) = needs.iter().find(|(v, _)| v.is_some()) {
             println!(

@@ -35,7 +35,7 @@ use crate::stream_handler::{
 };
 
 /// The environment variable that picks the [`Target`] of fixtures built without
-/// [`FixtureBuilder::target`]: `memory` (the default) or an endpoint `http://host:port`.
+/// [`FixtureBuilder::target`]: `memory` (the default), an endpoint `http://host:port`, or `aws`.
 pub const TARGET_ENV: &str = "DDB_TEST_TARGET";
 
 /// Where a fixture's tables live.
@@ -49,6 +49,21 @@ pub enum Target {
     /// fixture drops. The manual clock, engine inspection, fault injection and stream handlers
     /// are not available; see [`Fixture::skip_unless_local`].
     Endpoint(String),
+    /// DynamoDB itself, in the account, region and endpoint of the standard AWS configuration
+    /// (`AWS_REGION`, `AWS_PROFILE`, `AWS_ACCESS_KEY_ID`…, `AWS_ENDPOINT_URL_DYNAMODB`), or of
+    /// [`FixtureBuilder::aws_config`]. Tables are prefixed and deleted as on an endpoint, and
+    /// requests are signed with SigV4. Creating tables on AWS takes seconds, and costs money.
+    Aws,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Memory => f.write_str("memory"),
+            Target::Endpoint(e) => f.write_str(e),
+            Target::Aws => f.write_str("aws"),
+        }
+    }
 }
 
 impl Target {
@@ -58,12 +73,15 @@ impl Target {
         if text.is_empty() || text.eq_ignore_ascii_case("memory") {
             return Ok(Target::Memory);
         }
+        if text.eq_ignore_ascii_case("aws") {
+            return Ok(Target::Aws);
+        }
         match text.strip_prefix("http://") {
             Some(rest) if !rest.is_empty() => {
                 Ok(Target::Endpoint(text.trim_end_matches('/').to_string()))
             }
             _ => Err(FixtureError::Definition(format!(
-                "target {text:?} is neither `memory` nor an endpoint like http://127.0.0.1:8000"
+                "target {text:?} is not `memory`, `aws` or an endpoint like http://127.0.0.1:8000"
             ))),
         }
     }
@@ -144,6 +162,7 @@ pub struct FixtureBuilder {
     seed: Option<u64>,
     faults: Faults,
     target: Option<Target>,
+    aws_config: Option<aws_config::SdkConfig>,
     name: Option<String>,
     errors: Vec<FixtureError>,
 }
@@ -254,6 +273,13 @@ impl FixtureBuilder {
         self
     }
 
+    /// The AWS configuration of the [`Target::Aws`] target, instead of the environment's
+    /// (`aws_config::load_defaults`); it needs a region and credentials.
+    pub fn aws_config(mut self, config: aws_config::SdkConfig) -> Self {
+        self.aws_config = Some(config);
+        self
+    }
+
     /// A name for the fixture (`#[ddb_test]` passes the test's path); it starts the table-name
     /// prefix on an endpoint target, so leftover tables show which test made them.
     pub fn name(mut self, name: &str) -> Self {
@@ -275,10 +301,10 @@ impl FixtureBuilder {
             Some(t) => t,
             None => Target::from_env()?,
         };
-        if let Target::Endpoint(endpoint) = target {
+        if !target.is_memory() {
             let unsupported = |feature: &str| FixtureError::Unsupported {
                 feature: feature.to_string(),
-                endpoint: endpoint.clone(),
+                endpoint: target.to_string(),
             };
             if self.clock.is_some() {
                 return Err(unsupported("a manual clock"));
@@ -286,7 +312,16 @@ impl FixtureBuilder {
             if !self.faults.rules().is_empty() {
                 return Err(unsupported("fault injection"));
             }
-            return remote::build(endpoint, self.name.as_deref(), self.tables, self.items)
+        }
+        let transport = match target {
+            Target::Memory => None,
+            Target::Endpoint(endpoint) => Some(remote::Transport::Plain(endpoint)),
+            Target::Aws => Some(remote::Transport::Aws(Arc::new(
+                aws::Aws::connect(self.aws_config).await?,
+            ))),
+        };
+        if let Some(transport) = transport {
+            return remote::build(transport, self.name.as_deref(), self.tables, self.items)
                 .await
                 .map(|(remote, client)| Fixture {
                     backend: Backend::Remote(Arc::new(remote)),
@@ -434,7 +469,10 @@ impl Fixture {
     pub fn target(&self) -> Target {
         match &self.backend {
             Backend::Local(_) => Target::Memory,
-            Backend::Remote(r) => Target::Endpoint(r.endpoint.clone()),
+            Backend::Remote(r) => match &r.transport {
+                remote::Transport::Plain(endpoint) => Target::Endpoint(endpoint.clone()),
+                remote::Transport::Aws(_) => Target::Aws,
+            },
         }
     }
 
@@ -463,7 +501,7 @@ impl Fixture {
             Backend::Remote(r) => {
                 println!(
                     "skipped: {feature} needs the in-memory target, and {TARGET_ENV} is {}",
-                    r.endpoint
+                    r.transport.endpoint()
                 );
                 true
             }
@@ -476,7 +514,7 @@ impl Fixture {
             Backend::Remote(r) => panic!(
                 "{feature} needs the in-memory target, not {}: guard the test with \
                  `if fixture.skip_unless_local(\"{feature}\") {{ return; }}`",
-                r.endpoint
+                r.transport.endpoint()
             ),
         }
     }
@@ -557,7 +595,7 @@ impl Fixture {
     pub async fn endpoint(&self) -> Result<String, FixtureError> {
         let local = match &self.backend {
             Backend::Local(l) => l,
-            Backend::Remote(r) => return Ok(r.endpoint.clone()),
+            Backend::Remote(r) => return Ok(r.transport.endpoint().to_string()),
         };
         let router = local.router.clone();
         let handle = local
@@ -689,21 +727,55 @@ mod tests {
     }
 }
 
+mod aws;
+
 /// Fixtures on an endpoint [`Target`]: setup and teardown with plain JSON requests.
 mod remote {
     use std::io::{Read, Write};
+    use std::sync::Arc;
     use std::time::Duration;
 
     use aws_credential_types::Credentials;
     use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+    use super::aws::Aws;
     use super::{FIXTURE_ACCESS_KEY, FIXTURE_REGION, FixtureError, unique_prefix};
+
+    /// How setup and teardown requests reach the target.
+    #[derive(Debug, Clone)]
+    pub(super) enum Transport {
+        /// Unsigned HTTP/1.1 to a local endpoint (`http://host:port`).
+        Plain(String),
+        /// Signed requests to DynamoDB (`DDB_TEST_TARGET=aws`).
+        Aws(Arc<Aws>),
+    }
+
+    impl Transport {
+        /// The endpoint URL.
+        pub(super) fn endpoint(&self) -> &str {
+            match self {
+                Transport::Plain(e) => e,
+                Transport::Aws(a) => &a.endpoint,
+            }
+        }
+
+        async fn call(
+            &self,
+            op: &str,
+            body: &serde_json::Value,
+        ) -> Result<(u16, serde_json::Value), FixtureError> {
+            match self {
+                Transport::Plain(endpoint) => call(endpoint, op, body).await,
+                Transport::Aws(aws) => aws.call(op, body).await,
+            }
+        }
+    }
 
     /// The endpoint side of a fixture; dropping it deletes the tables.
     #[derive(Debug)]
     pub(super) struct Remote {
-        pub(super) endpoint: String,
+        pub(super) transport: Transport,
         pub(super) prefix: String,
         /// The real names of the tables created.
         tables: Vec<String>,
@@ -714,16 +786,32 @@ mod remote {
             if self.tables.is_empty() {
                 return;
             }
-            let endpoint = self.endpoint.clone();
+            let transport = self.transport.clone();
             let tables = std::mem::take(&mut self.tables);
             // Best effort, on its own thread: the runtime dropping the fixture may be the one
             // serving the endpoint, so it must not wait here.
             let _ = std::thread::Builder::new()
                 .name("ddb-harness-cleanup".into())
-                .spawn(move || {
-                    for t in tables {
-                        let body = serde_json::json!({ "TableName": t }).to_string();
-                        let _ = call_blocking(&endpoint, "DeleteTable", &body);
+                .spawn(move || match transport {
+                    Transport::Plain(endpoint) => {
+                        for t in tables {
+                            let body = serde_json::json!({ "TableName": t }).to_string();
+                            let _ = call_blocking(&endpoint, "DeleteTable", &body);
+                        }
+                    }
+                    Transport::Aws(aws) => {
+                        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                        else {
+                            return;
+                        };
+                        runtime.block_on(async move {
+                            for t in tables {
+                                let body = serde_json::json!({ "TableName": t });
+                                let _ = aws.call("DeleteTable", &body).await;
+                            }
+                        });
                     }
                 });
         }
@@ -810,11 +898,11 @@ mod remote {
     }
 
     async fn run(
-        endpoint: &str,
+        transport: &Transport,
         op: &str,
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, FixtureError> {
-        let (status, reply) = call(endpoint, op, body).await?;
+        let (status, reply) = transport.call(op, body).await?;
         if status == 200 {
             return Ok(reply);
         }
@@ -833,16 +921,16 @@ mod remote {
         })
     }
 
-    /// Creates the prefixed tables and items on `endpoint`, and a client for it.
+    /// Creates the prefixed tables and items through `transport`, and a client for them.
     pub(super) async fn build(
-        endpoint: String,
+        transport: Transport,
         name: Option<&str>,
         tables: Vec<serde_json::Value>,
         items: Vec<(String, serde_json::Value)>,
     ) -> Result<(Remote, aws_sdk_dynamodb::Client), FixtureError> {
         let mut remote = Remote {
             prefix: unique_prefix(name),
-            endpoint,
+            transport,
             tables: Vec::new(),
         };
         for mut table in tables {
@@ -857,12 +945,12 @@ mod remote {
             if let Some(obj) = table.as_object_mut() {
                 obj.insert("TableName".into(), real.clone().into());
             }
-            run(&remote.endpoint, "CreateTable", &table).await?;
+            run(&remote.transport, "CreateTable", &table).await?;
             remote.tables.push(real.clone());
             // AWS creates tables asynchronously; local endpoints answer ACTIVE at once.
             for _ in 0..120 {
                 let d = run(
-                    &remote.endpoint,
+                    &remote.transport,
                     "DescribeTable",
                     &serde_json::json!({ "TableName": real }),
                 )
@@ -875,8 +963,15 @@ mod remote {
         }
         for (table, item) in items {
             let body = serde_json::json!({ "TableName": format!("{}{table}", remote.prefix), "Item": item });
-            run(&remote.endpoint, "PutItem", &body).await?;
+            run(&remote.transport, "PutItem", &body).await?;
         }
+        let endpoint = match &remote.transport {
+            Transport::Plain(endpoint) => endpoint.clone(),
+            Transport::Aws(aws) => {
+                let client = aws.client();
+                return Ok((remote, client));
+            }
+        };
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(FIXTURE_REGION))
@@ -887,7 +982,7 @@ mod remote {
                 None,
                 "ddb-harness",
             ))
-            .endpoint_url(&remote.endpoint)
+            .endpoint_url(&endpoint)
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         let client = aws_sdk_dynamodb::Client::from_conf(config);

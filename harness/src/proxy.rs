@@ -83,12 +83,12 @@ pub enum ProxyError {
     Cassette(#[from] CassetteError),
 }
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub(crate) type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// Signs requests for AWS with the standard credential chain.
-struct Signer {
-    credentials: aws_credential_types::provider::SharedCredentialsProvider,
-    region: String,
+pub(crate) struct Signer {
+    pub(crate) credentials: aws_credential_types::provider::SharedCredentialsProvider,
+    pub(crate) region: String,
 }
 
 struct Shared {
@@ -198,7 +198,7 @@ pub async fn start(config: ProxyConfig, addr: SocketAddr) -> Result<ProxyHandle,
 
 /// The credential chain and region of the AWS configuration (`AWS_REGION`, profile, …), with
 /// `region` overriding it, or the region in the upstream's host name.
-async fn aws_signer(region: Option<&str>, host: &str) -> Signer {
+pub(crate) async fn aws_signer(region: Option<&str>, host: &str) -> Signer {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
             aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
@@ -430,7 +430,7 @@ fn upstream_uri(upstream: &Uri, streams_host: bool, path: &Uri) -> Option<Uri> {
 }
 
 /// Replaces the client's signature by one made with the proxy's AWS credentials.
-async fn sign(
+pub(crate) async fn sign(
     signer: &Signer,
     method: &hyper::http::Method,
     uri: &Uri,

@@ -61,6 +61,7 @@ async fn table_names(client: &Client) -> Vec<String> {
 fn targets_parse() {
     assert_eq!(Target::parse("memory").unwrap(), Target::Memory);
     assert_eq!(Target::parse("").unwrap(), Target::Memory);
+    assert_eq!(Target::parse("AWS").unwrap(), Target::Aws);
     assert_eq!(
         Target::parse("http://127.0.0.1:8000/").unwrap(),
         Target::Endpoint("http://127.0.0.1:8000".into())
@@ -294,5 +295,81 @@ fn ddb_test_follows_ddb_test_target() {
             server()
         )),
         "{stdout}"
+    );
+}
+
+/// `DDB_TEST_TARGET=aws` signs every request (setup, the test's client, teardown) with the
+/// configured credentials: checked against a server that verifies SigV4.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_target_signs_setup_client_and_teardown() {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    use ddb_harness::protocol::CredentialStore;
+
+    let engine = Arc::new(ddb_harness::engine::Engine::builder().build().unwrap());
+    let router = Router::new(engine)
+        .with_credentials(CredentialStore::new().with("AKIDFIXTURETEST", "right-secret"));
+    let server = ddb_harness::bind(([127, 0, 0, 1], 0).into(), router)
+        .await
+        .unwrap();
+    let config = |secret: &str| {
+        aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKIDFIXTURETEST",
+                secret,
+                None,
+                None,
+                "test",
+            )))
+            .endpoint_url(server.endpoint())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build()
+    };
+    let f = Fixture::builder()
+        .target(Target::Aws)
+        .aws_config(config("right-secret"))
+        .name("targets::aws")
+        .table_json(USERS)
+        .items_json(USERS_ITEMS)
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(f.target(), Target::Aws);
+    assert_eq!(f.endpoint().await.unwrap(), server.endpoint());
+    let users = f.table("users");
+    assert!(users.starts_with("targets.aws-"), "{users}");
+    let out = f
+        .client()
+        .get_item()
+        .table_name(&users)
+        .key("id", s("u1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.item().unwrap()["name"], s("Ada"));
+    let lister = aws_sdk_dynamodb::Client::new(&config("right-secret"));
+    assert_eq!(table_names(&lister).await, [users.clone()]);
+    drop(f);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !table_names(&lister).await.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the fixture's tables were not deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let wrong = Fixture::builder()
+        .target(Target::Aws)
+        .aws_config(config("wrong-secret"))
+        .table_json(USERS)
+        .build()
+        .await
+        .unwrap_err();
+    assert!(
+        wrong.to_string().contains("InvalidSignatureException"),
+        "{wrong}"
     );
 }
