@@ -60,6 +60,13 @@ pub const IDEMPOTENCY_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 /// Namespace key + `\x1f` + token → [`TokenRecord`] as JSON.
 const TOKENS: TableDefinition<&str, &str> = TableDefinition::new("transact_tokens");
+/// (commit time, token key) → (): the tokens in commit order, so expired ones are found
+/// without reading the whole `TOKENS` table.
+const TOKEN_TIMES: TableDefinition<(i64, &str), ()> = TableDefinition::new("transact_token_times");
+/// How many expired tokens one recording transaction deletes at most. Every new token removes
+/// up to this many expired ones, so expired tokens never accumulate: the store holds about the
+/// tokens of the last [`IDEMPOTENCY_WINDOW_MS`].
+const TOKEN_PURGE_BATCH: usize = 64;
 
 /// AWS-validated (moto `test_transact_write_items__put_and_delete_on_same_item`).
 const MULTIPLE_OPERATIONS: &str =
@@ -224,6 +231,46 @@ struct TokenRecord {
     read: Vec<(String, f64)>,
 }
 
+/// Deletes up to [`TOKEN_PURGE_BATCH`] tokens whose window ended before `now`. A token recorded
+/// again since (a retry after expiry) has a newer time in `TOKENS`, and stays.
+fn purge_expired_tokens(txn: &redb::WriteTransaction, now: i64) -> Result<()> {
+    let cutoff = now.saturating_sub(IDEMPOTENCY_WINDOW_MS);
+    let mut times = txn.open_table(TOKEN_TIMES)?;
+    let mut expired = Vec::new();
+    for entry in times
+        .range((i64::MIN, "")..(cutoff, ""))?
+        .take(TOKEN_PURGE_BATCH)
+    {
+        let (k, _) = entry?;
+        let (at, key) = k.value();
+        expired.push((at, key.to_string()));
+    }
+    let mut tokens = txn.open_table(TOKENS)?;
+    for (at, key) in expired {
+        times.remove((at, key.as_str()))?;
+        let current = tokens
+            .get(key.as_str())?
+            .and_then(|v| serde_json::from_str::<TokenRecord>(v.value()).ok())
+            .map(|r| r.at);
+        if current.is_none_or(|t| t == at) {
+            tokens.remove(key.as_str())?;
+        }
+    }
+    Ok(())
+}
+
+/// The number of idempotency tokens stored, for tests of the purge.
+#[cfg(test)]
+pub(crate) fn stored_tokens(engine: &Engine) -> usize {
+    engine
+        .read(|txn| match txn.open_table(TOKENS) {
+            Ok(t) => Ok(redb::ReadableTableMetadata::len(&t)? as usize),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+            Err(e) => Err(e.into()),
+        })
+        .unwrap_or(0)
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
     ConditionCheck,
@@ -364,8 +411,11 @@ impl Engine {
                 };
                 let json = serde_json::to_string(&record)
                     .map_err(|e| Error::Internal(format!("cannot encode token record: {e}")))?;
+                purge_expired_tokens(txn, now)?;
                 txn.open_table(TOKENS)?
                     .insert(token.as_str(), json.as_str())?;
+                txn.open_table(TOKEN_TIMES)?
+                    .insert((now, token.as_str()), ())?;
             }
             Ok(Outcome::Applied { write })
         })?;
@@ -791,4 +841,65 @@ fn fingerprint(items: &[TransactWriteItem]) -> Result<String> {
         fnv(0x6c62_272e_07bb_0142),
         json.len()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::{ManualClock, Timestamp};
+
+    fn put(engine: &Engine, ns: &Namespace, token: &str, n: u32) -> Result<()> {
+        let input: TransactWriteItemsInput = serde_json::from_value(json!({
+            "ClientRequestToken": token,
+            "TransactItems": [{"Put": {"TableName": "t",
+                "Item": {"id": {"S": format!("i{n}")}}}}]
+        }))
+        .map_err(|e| Error::Internal(e.to_string()))?;
+        engine.transact_write_items(ns, input).map(|_| ())
+    }
+
+    /// Tokens are kept for ten minutes of engine time and then deleted, a batch per new
+    /// token, so a long-running server does not keep every token it ever saw.
+    #[test]
+    fn expired_idempotency_tokens_are_deleted() {
+        let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
+        let engine = Engine::builder().clock(clock.clone()).build().unwrap();
+        let ns = Namespace::default();
+        engine
+            .create_table(
+                &ns,
+                serde_json::from_value(json!({"TableName": "t",
+                    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                    "BillingMode": "PAY_PER_REQUEST"}))
+                .unwrap(),
+            )
+            .unwrap();
+        for n in 0..100 {
+            put(&engine, &ns, &format!("token-{n}"), n).unwrap();
+        }
+        assert_eq!(stored_tokens(&engine), 100);
+        // Within the window, nothing is deleted and a replay with other items is refused.
+        clock.advance(Duration::from_secs(9 * 60));
+        put(&engine, &ns, "token-100", 100).unwrap();
+        assert_eq!(stored_tokens(&engine), 101);
+        assert!(matches!(
+            put(&engine, &ns, "token-0", 7),
+            Err(Error::IdempotentParameterMismatch(_))
+        ));
+        // Past it, every new token deletes up to a batch of expired ones.
+        clock.advance(Duration::from_secs(2 * 60));
+        put(&engine, &ns, "fresh-1", 200).unwrap();
+        assert_eq!(stored_tokens(&engine), 101 - TOKEN_PURGE_BATCH + 1);
+        put(&engine, &ns, "fresh-2", 201).unwrap();
+        // 100 expired tokens are gone; token-100 (9 minutes old at the second advance) stays.
+        assert_eq!(stored_tokens(&engine), 3);
+        // An expired token is free again: the same token with other items is a new request.
+        put(&engine, &ns, "token-0", 8).unwrap();
+    }
 }
