@@ -96,15 +96,34 @@ fn walk(v: &mut Value) {
     }
 }
 
-/// Known differences between the reference and AWS, from `conformance/known_divergences.json`.
+/// Known differences between the reference and AWS (or a cassette and ddb-harness), from
+/// `conformance/divergences.toml`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct Divergences {
     /// Members whose values are not compared (`*.` matches any prefix).
-    #[serde(default)]
+    #[serde(default, rename = "field")]
     pub fields: Vec<FieldDivergence>,
     /// Reference messages that AWS words differently.
-    #[serde(default)]
+    #[serde(default, rename = "message")]
     pub messages: Vec<MessageDivergence>,
+    /// Recorded exchanges reported but not failed by the cassette checks.
+    #[serde(default, rename = "exchange")]
+    pub exchanges: Vec<ExchangeDivergence>,
+}
+
+/// Recorded exchanges whose difference is known and reviewed.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ExchangeDivergence {
+    /// The cassette, as a path below `recordings/` (e.g. `dynamodb-local-3.3.1/session.json`).
+    pub cassette: String,
+    /// Every exchange of this operation in the cassette, when given.
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// These sequence numbers, when given.
+    #[serde(default)]
+    pub seq: Vec<u64>,
+    /// Why the difference is accepted.
+    pub reason: String,
 }
 
 /// A member not compared, with why.
@@ -130,9 +149,25 @@ pub struct MessageDivergence {
 }
 
 impl Divergences {
-    /// Loads the bundled list.
+    /// Loads the bundled list (`conformance/divergences.toml`).
     pub fn bundled() -> Divergences {
-        serde_json::from_str(include_str!("../known_divergences.json")).unwrap_or_default()
+        Divergences::from_toml(include_str!("../divergences.toml")).unwrap_or_default()
+    }
+
+    /// Parses a divergence list.
+    pub fn from_toml(text: &str) -> Result<Divergences, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The reason an exchange of `cassette` (a path below `recordings/`) is a known divergence.
+    pub fn exchange(&self, cassette: &str, operation: &str, seq: u64) -> Option<&str> {
+        self.exchanges
+            .iter()
+            .find(|d| {
+                d.cassette == cassette
+                    && (d.operation.as_deref() == Some(operation) || d.seq.contains(&seq))
+            })
+            .map(|d| d.reason.as_str())
     }
 
     /// Removes diverging fields from both sides and reconciles known message pairs.
@@ -199,13 +234,31 @@ fn sort_array(v: &mut Value) {
     }
 }
 
+/// `v` with object members in name order, so that a diff shows values, not member order
+/// (which JSON leaves unspecified).
+pub fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&map[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
 /// A unified diff of two normalized values, or `None` when they are equal.
 pub fn diff(expected: &Value, actual: &Value) -> Option<String> {
     if expected == actual {
         return None;
     }
-    let a = serde_json::to_string_pretty(expected).unwrap_or_default();
-    let b = serde_json::to_string_pretty(actual).unwrap_or_default();
+    let a = serde_json::to_string_pretty(&sorted(expected)).unwrap_or_default();
+    let b = serde_json::to_string_pretty(&sorted(actual)).unwrap_or_default();
     Some(
         similar::TextDiff::from_lines(&a, &b)
             .unified_diff()
@@ -213,4 +266,19 @@ pub fn diff(expected: &Value, actual: &Value) -> Option<String> {
             .header("reference", "ddb-harness")
             .to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_divergences_parse() {
+        let text = include_str!("../divergences.toml");
+        let d = Divergences::from_toml(text).unwrap();
+        assert!(!d.fields.is_empty() && !d.messages.is_empty());
+        for m in &d.messages {
+            assert!(regex::Regex::new(&m.ours).is_ok(), "{}", m.ours);
+        }
+    }
 }
