@@ -57,6 +57,9 @@ pub enum Error {
     /// running. Never produced while writes are serialized; kept for fault injection.
     #[error("{0}")]
     TransactionInProgress(String),
+    /// `DuplicateItemException`: a PartiQL INSERT names the key of an existing item.
+    #[error("{0}")]
+    DuplicateItem(String),
 }
 
 /// Why one action of a cancelled transaction failed, or `Code: "None"` when it did not.
@@ -89,6 +92,7 @@ impl Error {
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::TransactionInProgress(_) => "TransactionInProgressException",
+            Error::DuplicateItem(_) => "DuplicateItemException",
         }
     }
 

@@ -23,6 +23,7 @@ mod kinesis;
 mod legacy;
 mod meta_ops;
 mod number;
+pub mod partiql;
 mod precheck;
 mod query_ops;
 mod s3dir;
