@@ -75,7 +75,7 @@ fn load(engine: &Engine, ns: &Namespace, name: &str, items: usize) {
             })
             .collect();
         let mut map = TableMap::default();
-        map.0.insert(name.to_string(), requests);
+        map.0.push((name.to_string(), requests));
         engine
             .batch_write_item(
                 ns,
