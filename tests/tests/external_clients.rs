@@ -3,7 +3,8 @@
 //! Each test starts the server on `127.0.0.1:0` with a fresh in-memory engine and runs an
 //! external client suite against it with `DDB_ENDPOINT` and dummy credentials set:
 //!
-//! - `boto3_pytest_suite`: `python3 -m pytest -q python` (boto3 client and resource APIs).
+//! - `boto3_pytest_suite`: `python3 -m pytest -q python` (boto3 client and resource APIs);
+//!   `DDB_S3_DIR` names the server's local S3 directory (bulk operations read it).
 //! - `aws_cli_acceptance_script`: `bash cli/awscli.sh` (the AWS CLI).
 //! - `aws_cli_streams_script`: `bash cli/streams.sh` (the AWS CLI reading a DynamoDB stream).
 //!
@@ -32,6 +33,8 @@ const SKIP_VAR: &str = "DDB_HARNESS_SKIP_EXTERNAL";
 struct Server {
     runtime: tokio::runtime::Runtime,
     handle: Option<ServerHandle>,
+    /// The engine's local S3 directory (removed on drop).
+    s3_dir: PathBuf,
 }
 
 impl Server {
@@ -41,7 +44,15 @@ impl Server {
             .enable_all()
             .build()
             .expect("cannot build a tokio runtime");
-        let engine = Engine::in_memory().expect("cannot create an in-memory engine");
+        let s3_dir = std::env::temp_dir().join(format!(
+            "ddb-harness-external-s3-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let engine = Engine::builder()
+            .s3_dir(&s3_dir)
+            .build()
+            .expect("cannot create an in-memory engine");
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let handle = runtime
             .block_on(ddb_harness::bind(addr, Router::new(Arc::new(engine))))
@@ -49,6 +60,7 @@ impl Server {
         Server {
             runtime,
             handle: Some(handle),
+            s3_dir,
         }
     }
 
@@ -62,6 +74,7 @@ impl Drop for Server {
         if let Some(handle) = self.handle.take() {
             self.runtime.block_on(handle.shutdown());
         }
+        let _ = std::fs::remove_dir_all(&self.s3_dir);
     }
 }
 
@@ -183,12 +196,14 @@ fn boto3_pytest_suite() {
     }
     let suite = manifest_dir().join("python");
     assert_exists(&suite.join("test_boto3.py"));
+    assert_exists(&suite.join("test_vector.py"));
 
     let server = Server::start();
     let endpoint = server.endpoint();
     let mut cmd = client_command("python3", &endpoint);
     cmd.args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE"])
-        .arg(&suite);
+        .arg(&suite)
+        .env("DDB_S3_DIR", &server.s3_dir);
     let status = run_streaming("the boto3 pytest suite", cmd);
     drop(server);
     assert!(
