@@ -60,6 +60,12 @@ pub struct TableMeta {
     /// On-demand maximum throughput, when given.
     #[serde(default)]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// Point-in-time recovery settings, while PITR is enabled (see [`crate::pitr`]).
+    #[serde(default)]
+    pub pitr: Option<crate::pitr::PitrSettings>,
+    /// Where this table was restored from, when it was.
+    #[serde(default)]
+    pub restore_summary: Option<crate::backup_ops::RestoreSummary>,
     /// Vector indexes (see [`crate::vector`]).
     #[serde(default)]
     pub vector_indexes: Vec<crate::vector::VectorIndex>,
@@ -326,6 +332,7 @@ impl TableMeta {
             }),
             deletion_protection_enabled: self.deletion_protection,
             on_demand_throughput: self.on_demand_throughput.clone(),
+            restore_summary: self.restore_summary.clone(),
             vector_indexes: (!self.vector_indexes.is_empty())
                 .then(|| crate::vector::describe(self, stats_of)),
         }
@@ -397,6 +404,8 @@ pub struct TableDescription {
     pub deletion_protection_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_summary: Option<crate::backup_ops::RestoreSummary>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector_indexes: Option<Vec<crate::vector::VectorIndexDescription>>,
 }

@@ -284,7 +284,10 @@ impl Engine {
     ) -> Result<R> {
         let txn = self.db.begin_write()?;
         // Stream records written in this transaction take their time from the engine clock.
-        let _scope = crate::streams::WriteScope::enter(self.clock.now());
+        let now = self.clock.now();
+        let _scope = crate::streams::WriteScope::enter(now);
+        // So do PITR log entries.
+        let _pitr = crate::pitr::WriteTime::enter(now);
         match f(&txn) {
             Ok(r) => {
                 txn.commit()?;

@@ -57,6 +57,24 @@ pub enum Error {
     /// running. Never produced while writes are serialized; kept for fault injection.
     #[error("{0}")]
     TransactionInProgress(String),
+    /// `BackupNotFoundException`: no backup has the given ARN.
+    #[error("{0}")]
+    BackupNotFound(String),
+    /// `TableAlreadyExistsException`: a restore's target table exists.
+    #[error("{0}")]
+    TableAlreadyExists(String),
+    /// `TableNotFoundException`: the table named by a backup or PITR request does not exist.
+    #[error("{0}")]
+    TableNotFound(String),
+    /// `PointInTimeRecoveryUnavailableException`: point-in-time recovery is not enabled.
+    #[error("{0}")]
+    PointInTimeRecoveryUnavailable(String),
+    /// `InvalidRestoreTimeException`: the restore time is outside the recovery window.
+    #[error("{0}")]
+    InvalidRestoreTime(String),
+    /// `PolicyNotFoundException`: no resource policy, or not the expected revision.
+    #[error("{0}")]
+    PolicyNotFound(String),
     /// `DuplicateItemException`: a PartiQL INSERT names the key of an existing item.
     #[error("{0}")]
     DuplicateItem(String),
@@ -93,6 +111,12 @@ impl Error {
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::TransactionInProgress(_) => "TransactionInProgressException",
             Error::DuplicateItem(_) => "DuplicateItemException",
+            Error::BackupNotFound(_) => "BackupNotFoundException",
+            Error::TableAlreadyExists(_) => "TableAlreadyExistsException",
+            Error::TableNotFound(_) => "TableNotFoundException",
+            Error::PointInTimeRecoveryUnavailable(_) => "PointInTimeRecoveryUnavailableException",
+            Error::InvalidRestoreTime(_) => "InvalidRestoreTimeException",
+            Error::PolicyNotFound(_) => "PolicyNotFoundException",
         }
     }
 

@@ -553,6 +553,7 @@ impl Engine {
         new: Option<&Item>,
     ) -> Result<()> {
         Engine::store_with_limit(txn, slot, new, MAX_ITEM_COLLECTION_SIZE)?;
+        crate::pitr::record(txn, slot, new)?;
         crate::streams::record(txn, slot, new)
     }
 

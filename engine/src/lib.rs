@@ -6,11 +6,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backup_ops;
 mod batch_ops;
 mod bulk;
 mod catalog;
 mod clock;
 mod codec;
+mod contributor_insights;
 mod engine;
 mod error;
 pub mod expr;
@@ -24,8 +26,10 @@ mod legacy;
 mod meta_ops;
 mod number;
 pub mod partiql;
+mod pitr;
 mod precheck;
 mod query_ops;
+mod resource_policy;
 mod s3dir;
 mod streams;
 mod table_ops;
@@ -34,6 +38,13 @@ mod ttl;
 mod value;
 mod vector;
 
+pub use backup_ops::{
+    BackupArnInput, BackupDescription, BackupDescriptionOutput, BackupDetails, BackupMeta,
+    BackupSummary, CreateBackupInput, CreateBackupOutput, IndexInfo, ListBackupsInput,
+    ListBackupsOutput, MAX_LIST_BACKUPS, RestoreSummary, RestoreTableFromBackupInput,
+    RestoreTableOutput, SourceTableDetails, SourceTableFeatureDetails, TableOverrides,
+    ThroughputPair,
+};
 pub use batch_ops::{
     BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
     DeleteRequest, KeysAndAttributes, MAX_BATCH_GET_KEYS, MAX_BATCH_GET_RESPONSE,
@@ -50,6 +61,11 @@ pub use catalog::{
     ProvisionedThroughputDescription, StreamSpecification, TableDescription, TableMeta, Tag,
 };
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use contributor_insights::{
+    ContributorInsightsSummary, DescribeContributorInsightsInput,
+    DescribeContributorInsightsOutput, ListContributorInsightsInput, ListContributorInsightsOutput,
+    MAX_LIST_CONTRIBUTOR_INSIGHTS, UpdateContributorInsightsInput, UpdateContributorInsightsOutput,
+};
 pub use engine::{Engine, EngineBuilder, Namespace};
 pub use error::{CancellationReason, Error, Result};
 pub use ids::IdSource;
@@ -76,9 +92,18 @@ pub use meta_ops::{
     TagResourceInput, UntagResourceInput, tagging_access_denied,
 };
 pub use number::{Number, NumberError};
+pub use pitr::{
+    ContinuousBackupsDescription, ContinuousBackupsOutput, DescribeContinuousBackupsInput,
+    MAX_RECOVERY_PERIOD_DAYS, PitrSettings, PointInTimeRecoveryDescription,
+    PointInTimeRecoverySpecification, RestoreTableToPointInTimeInput, UpdateContinuousBackupsInput,
+};
 pub use precheck::precheck_request;
 pub use query_ops::{
     MAX_PAGE_BYTES, QueryInput, QueryOutput, ReadCapacity, ScanInput, ScanOutput, Units,
+};
+pub use resource_policy::{
+    DeleteResourcePolicyInput, GetResourcePolicyInput, GetResourcePolicyOutput, MAX_POLICY_BYTES,
+    PutResourcePolicyInput, RevisionIdOutput,
 };
 pub use s3dir::{S3Dir, S3Object, gunzip};
 pub use streams::{

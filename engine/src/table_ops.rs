@@ -568,6 +568,17 @@ impl Engine {
         ns: &Namespace,
         input: CreateTableInput,
     ) -> Result<TableDescriptionOutput> {
+        self.create_table_then(ns, input, |_, _| Ok(()))
+    }
+
+    /// CreateTable, then `then` on the new table inside the same write transaction (restores
+    /// fill the table there); `then` may change the metadata, which is stored afterwards.
+    pub(crate) fn create_table_then(
+        &self,
+        ns: &Namespace,
+        input: CreateTableInput,
+        then: impl FnOnce(&redb::WriteTransaction, &mut TableMeta) -> Result<()>,
+    ) -> Result<TableDescriptionOutput> {
         let pay_per_request = input.billing_mode.as_deref() == Some("PAY_PER_REQUEST");
         if pay_per_request && input.provisioned_throughput.is_some() {
             return Err(Error::invalid_parameter(
@@ -841,6 +852,8 @@ impl Engine {
                     .as_ref()
                     .and_then(|s| sse_meta(s, ns, &self.ids)),
                 on_demand_throughput: input.on_demand_throughput.clone(),
+                pitr: None,
+                restore_summary: None,
                 vector_indexes,
             };
             crate::streams::open_stream(txn, &mut meta, now, &self.ids)?;
@@ -855,6 +868,11 @@ impl Engine {
             for v in &meta.vector_indexes {
                 crate::vector::create_and_backfill(txn, &meta, v)?;
             }
+            drop(catalog);
+            then(txn, &mut meta)?;
+            let json = serde_json::to_string(&meta).map_err(|e| Error::Internal(e.to_string()))?;
+            txn.open_table(CATALOG)?
+                .insert(key.as_str(), json.as_str())?;
             Ok(meta)
         })?;
         // AWS answers CREATING and the table turns ACTIVE shortly after; here creation is
@@ -953,6 +971,7 @@ impl Engine {
                 ));
             }
             crate::streams::close_stream(txn, &meta, self.clock.now())?;
+            crate::pitr::drop_log(txn, &meta)?;
             catalog.remove(key.as_str())?;
             let stats = txn.open_table(STATS)?.remove(key.as_str())?.map(|v| v.value()).unwrap_or((0, 0));
             let name = items_table_name(meta.table_num);

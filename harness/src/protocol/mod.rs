@@ -422,6 +422,20 @@ impl Router {
             "UpdateKinesisStreamingDestination" => {
                 run(body, |i| e.update_kinesis_streaming_destination(ns, i))
             }
+            "CreateBackup" => run(body, |i| e.create_backup(ns, i)),
+            "DescribeBackup" => run(body, |i| e.describe_backup(ns, i)),
+            "ListBackups" => run(body, |i| e.list_backups(ns, i)),
+            "DeleteBackup" => run(body, |i| e.delete_backup(ns, i)),
+            "RestoreTableFromBackup" => run(body, |i| e.restore_table_from_backup(ns, i)),
+            "UpdateContinuousBackups" => run(body, |i| e.update_continuous_backups(ns, i)),
+            "DescribeContinuousBackups" => run(body, |i| e.describe_continuous_backups(ns, i)),
+            "RestoreTableToPointInTime" => run(body, |i| e.restore_table_to_point_in_time(ns, i)),
+            "DescribeContributorInsights" => run(body, |i| e.describe_contributor_insights(ns, i)),
+            "UpdateContributorInsights" => run(body, |i| e.update_contributor_insights(ns, i)),
+            "ListContributorInsights" => run(body, |i| e.list_contributor_insights(ns, i)),
+            "PutResourcePolicy" => run(body, |i| e.put_resource_policy(ns, i)),
+            "GetResourcePolicy" => run(body, |i| e.get_resource_policy(ns, i)),
+            "DeleteResourcePolicy" => run(body, |i| e.delete_resource_policy(ns, i)),
             _ => Err(WireError::unknown_operation()),
         }
     }
