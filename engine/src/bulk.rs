@@ -4,8 +4,10 @@
 //! An operation reads the objects under `S3Bucket`/`S3KeyPrefix` of the engine's local S3
 //! directory ([`crate::S3Dir`]), in key order, and puts their items into the table.
 //! Supported input: `DYNAMODB_JSON` (JSON Lines, one `{"Item": {…}}` per line, the format of
-//! DynamoDB's S3 export), uncompressed or `GZIP`. `ION` and `ZSTD` are rejected when the
-//! operation starts.
+//! DynamoDB's S3 export) and `ION` (the text subset described in `bulk/ion.rs`: `{Item: {…}}`
+//! records as DynamoDB's Ion export writes them), uncompressed or `GZIP`. Binary Ion and
+//! `ZSTD` are not supported: `ZSTD` is rejected when the operation starts, binary Ion objects
+//! fail as unreadable.
 //!
 //! Progress is driven by the engine clock, so it is deterministic: by `t` seconds after it
 //! started, an operation has processed `t × rate` input items (rate: `MaxWriteRequestUnits`
@@ -244,6 +246,46 @@ struct Line {
     item: Item,
 }
 
+/// One input record: where it is, its text, and its item or why it has none.
+struct Record {
+    /// 1-based line (DYNAMODB_JSON) or record (ION) number in its object.
+    ordinal: usize,
+    raw: String,
+    item: Result<Item>,
+}
+
+/// The records of one object's text in `format`.
+fn parse_records(format: &str, text: &str) -> Vec<Record> {
+    if format == "ION" {
+        return ion::records(text)
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| Record {
+                ordinal: i + 1,
+                item: r
+                    .item
+                    .map_err(|m| Error::Validation(format!("Invalid ION record: {m}")))
+                    .and_then(|v| {
+                        serde_json::from_value::<Item>(v)
+                            .map_err(|e| Error::Validation(format!("Invalid ION record: {e}")))
+                    }),
+                raw: r.raw,
+            })
+            .collect();
+    }
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| Record {
+            ordinal: i + 1,
+            raw: l.to_string(),
+            item: serde_json::from_str::<Line>(l)
+                .map(|l| l.item)
+                .map_err(|e| Error::Validation(format!("Invalid DYNAMODB_JSON record: {e}"))),
+        })
+        .collect()
+}
+
 impl Engine {
     fn s3(&self) -> Result<&S3Dir> {
         self.s3_dir.as_ref().ok_or_else(|| {
@@ -262,15 +304,15 @@ impl Engine {
     ) -> Result<BulkOperationOutput> {
         let s3 = self.s3()?.clone();
         let cfg = &input.input_s3_configuration;
-        if cfg.input_format != "DYNAMODB_JSON" {
+        if !matches!(cfg.input_format.as_str(), "DYNAMODB_JSON" | "ION") {
             return Err(Error::validation(format!(
-                "InputFormat {} is not supported by ddb-harness; supported: DYNAMODB_JSON",
+                "InputFormat {} is not supported; supported: DYNAMODB_JSON, ION",
                 cfg.input_format
             )));
         }
         if matches!(cfg.input_compression_type.as_deref(), Some(c) if c != "GZIP" && c != "NONE") {
             return Err(Error::validation(
-                "InputCompressionType ZSTD is not supported by ddb-harness; supported: GZIP, NONE",
+                "InputCompressionType ZSTD is not supported; supported: GZIP, NONE",
             ));
         }
         let out = &input.output_s3_configuration;
@@ -437,34 +479,41 @@ impl Engine {
         let ns = Namespace::new(op.account.clone(), op.region.clone());
         let s3 = self.s3()?.clone();
         let mut processed = 0;
-        let mut text_cache: Option<(usize, String)> = None;
-        while op.desc.processed_item_count < due && op.next_object < op.objects.len() {
+        // The records of the object being read (index, records), parsed once per step.
+        let mut cache: Option<(usize, Vec<Record>)> = None;
+        let format = op.desc.input_s3_configuration.input_format.clone();
+        while op.desc.bulk_operation_status == IN_PROGRESS
+            && op.desc.processed_item_count < due
+            && op.next_object < op.objects.len()
+        {
             let idx = op.next_object;
-            if text_cache.as_ref().is_none_or(|(i, _)| *i != idx) {
-                let key = op.objects[idx].0.clone();
+            let key = op.objects[idx].0.clone();
+            if cache.as_ref().is_none_or(|(i, _)| *i != idx) {
                 match read_object(&s3, &op.desc.input_s3_configuration, &key) {
-                    Ok(t) => text_cache = Some((idx, t)),
+                    Ok(text) => cache = Some((idx, parse_records(&format, &text))),
                     Err(e) => {
-                        op.failures
-                            .push(serde_json::json!({"object": key, "error": e.to_string()}));
+                        // An unreadable object (not gzip, not UTF-8) is one failed record.
+                        op.failures.push(serde_json::json!({
+                            "object": key, "errorType": e.aws_type(), "errorMessage": e.to_string()
+                        }));
+                        op.desc.processed_item_count += 1;
+                        op.desc.failed_item_count += 1;
                         op.desc.processed_input_bytes += op.objects[idx].1;
                         op.next_object += 1;
                         op.next_line = 0;
+                        self.write(|txn| save(txn, &op))?;
                         continue;
                     }
                 }
             }
-            let Some((_, text)) = &text_cache else { break };
-            let key = op.objects[idx].0.clone();
-            let lines: Vec<&str> = text.lines().collect();
+            let Some((_, records)) = &cache else { break };
             let budget = usize::try_from(due - op.desc.processed_item_count).unwrap_or(usize::MAX);
-            let end = lines
+            let end = records
                 .len()
                 .min(op.next_line.saturating_add(budget.min(BATCH)));
-            let batch: Vec<(usize, &str)> = (op.next_line..end).map(|i| (i, lines[i])).collect();
-            let n = self.apply_batch(&ns, &mut op, &key, &batch)?;
-            processed += n;
-            if end >= lines.len() {
+            let batch = records.get(op.next_line..end).unwrap_or(&[]);
+            processed += self.apply_batch(&ns, &mut op, &key, batch)?;
+            if end >= records.len() {
                 op.desc.processed_input_bytes += op.objects[idx].1;
                 op.next_object += 1;
                 op.next_line = 0;
@@ -473,48 +522,45 @@ impl Engine {
             }
             self.write(|txn| save(txn, &op))?;
         }
-        if op.next_object >= op.objects.len() {
+        if op.desc.bulk_operation_status == IN_PROGRESS && op.next_object >= op.objects.len() {
             op.desc.bulk_operation_status = if op.desc.failed_item_count > 0 {
                 "COMPLETED_WITH_ERRORS".into()
             } else {
                 "COMPLETED".into()
             };
             op.desc.end_time = Some(now.as_epoch_seconds());
+        }
+        if op.desc.bulk_operation_status != IN_PROGRESS {
             self.write(|txn| save(txn, &op))?;
             self.write_failures(&op)?;
         }
         Ok(processed)
     }
 
-    /// Puts one batch of lines in one write transaction; returns the lines processed.
+    /// Puts one batch of records in one write transaction; returns the records processed.
+    /// Records that PutItem would reject count as failed; a deleted table fails the operation.
     fn apply_batch(
         &self,
         ns: &Namespace,
         op: &mut BulkOp,
         object: &str,
-        batch: &[(usize, &str)],
+        batch: &[Record],
     ) -> Result<u64> {
         let mut failures = Vec::new();
-        let mut written = 0u64;
         let result = self.write(|txn| {
             let meta = Engine::meta_in(txn, ns, &op.table)?;
             let pk = meta.primary_key();
             let index_keys = meta.index_key_types();
             let table_key = meta.catalog_key();
-            for (line_no, line) in batch {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let checked = serde_json::from_str::<Line>(line)
-                    .map_err(|e| Error::Validation(format!("Invalid DYNAMODB_JSON record: {e}")))
-                    .and_then(|l| {
-                        check_item_size(&l.item)?;
-                        check_nesting(&l.item)?;
-                        let key_bytes = pk.encode_item_key(&l.item)?;
-                        check_index_keys(&l.item, &index_keys)?;
-                        crate::vector::check_item(&meta, &l.item)?;
-                        Ok((key_bytes, l.item))
-                    });
+            for record in batch {
+                let checked = record.item.clone().and_then(|item| {
+                    check_item_size(&item)?;
+                    check_nesting(&item)?;
+                    let key_bytes = pk.encode_item_key(&item)?;
+                    check_index_keys(&item, &index_keys)?;
+                    crate::vector::check_item(&meta, &item)?;
+                    Ok((key_bytes, item))
+                });
                 match checked {
                     Ok((key_bytes, item)) => {
                         let old = Engine::load_item(txn, &meta, &key_bytes)?;
@@ -525,11 +571,10 @@ impl Engine {
                             old,
                         };
                         Engine::store(txn, &slot, Some(&item))?;
-                        written += 1;
                     }
                     Err(e) => failures.push(serde_json::json!({
-                        "object": object, "line": line_no + 1, "errorType": e.aws_type(),
-                        "errorMessage": e.to_string(), "record": line
+                        "object": object, "record": record.ordinal, "errorType": e.aws_type(),
+                        "errorMessage": e.to_string(), "input": record.raw
                     })),
                 }
             }
@@ -547,8 +592,7 @@ impl Engine {
                 op.desc.bulk_operation_status = "FAILED".into();
                 op.desc.end_time = Some(self.clock.now().as_epoch_seconds());
                 op.desc.failure_code = Some("TableNotFound".into());
-                op.desc.failure_message = Some(format!("Table {} was deleted", op.table));
-                op.next_object = usize::MAX;
+                op.desc.failure_message = Some(format!("Table {} does not exist", op.table));
                 Ok(0)
             }
             Err(e) => Err(e),
@@ -683,6 +727,8 @@ impl Engine {
         })
     }
 }
+
+mod ion;
 
 #[cfg(test)]
 mod tests;

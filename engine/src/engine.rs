@@ -155,6 +155,8 @@ impl EngineBuilder {
     }
 
     /// Use `dir` as the local S3 stand-in: bucket `b` is `dir/b/` (see [`crate::S3Dir`]).
+    /// Without it, the engine uses a directory of its own under the system temp dir
+    /// ([`crate::S3Dir::default_root`]), created when an object is first written.
     pub fn s3_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.s3_dir = Some(dir.as_ref().to_path_buf());
         self
@@ -193,7 +195,9 @@ impl EngineBuilder {
                 .seed
                 .map(IdSource::seeded)
                 .unwrap_or_else(IdSource::random),
-            s3_dir: self.s3_dir.map(crate::s3dir::S3Dir::new),
+            s3_dir: Some(crate::s3dir::S3Dir::new(
+                self.s3_dir.unwrap_or_else(crate::s3dir::default_root),
+            )),
         };
         engine.init()?;
         Ok(engine)

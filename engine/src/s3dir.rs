@@ -63,6 +63,12 @@ impl S3Dir {
         S3Dir { root: root.into() }
     }
 
+    /// A fresh root for an engine built without [`crate::EngineBuilder::s3_dir`]:
+    /// `ddb-harness-s3-<pid>-<n>` under the system temp dir, `n` counting calls in the process.
+    pub fn default_root() -> PathBuf {
+        default_root()
+    }
+
     /// The root directory.
     pub fn root(&self) -> &Path {
         &self.root
@@ -132,6 +138,13 @@ impl S3Dir {
         std::fs::write(&path, bytes)
             .map_err(|e| Error::Internal(format!("cannot write {}: {e}", path.display())))
     }
+}
+
+/// See [`S3Dir::default_root`].
+pub(crate) fn default_root() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("ddb-harness-s3-{}-{n}", std::process::id()))
 }
 
 /// Decompresses gzip bytes (all members).

@@ -71,8 +71,14 @@ pub enum DistanceFunction {
 
 impl DistanceFunction {
     /// The score of `candidate` against `query`, computed with `f32` arithmetic, summing in
-    /// dimension order.
+    /// dimension order: DOT_PRODUCT `Σ qᵢcᵢ`; EUCLIDEAN `√Σ (qᵢ−cᵢ)²`; COSINE
+    /// `1 − Σ qᵢcᵢ / (√Σ qᵢ² · √Σ cᵢ²)`, and 1 when either vector is zero.
     pub fn score(self, query: &[f32], candidate: &[f32]) -> f32 {
+        self.score_with_norm(query, norm(query), candidate)
+    }
+
+    /// [`DistanceFunction::score`] with the query's norm `√Σ qᵢ²` computed once per search.
+    fn score_with_norm(self, query: &[f32], query_norm: f32, candidate: &[f32]) -> f32 {
         match self {
             DistanceFunction::DotProduct => dot(query, candidate),
             DistanceFunction::Euclidean => query
@@ -82,12 +88,18 @@ impl DistanceFunction {
                 .sum::<f32>()
                 .sqrt(),
             DistanceFunction::Cosine => {
-                let denom = dot(query, query).sqrt() * dot(candidate, candidate).sqrt();
+                // One pass for both sums; each is still summed in dimension order.
+                let (mut qc, mut cc) = (0.0f32, 0.0f32);
+                for (q, c) in query.iter().zip(candidate) {
+                    qc += q * c;
+                    cc += c * c;
+                }
+                let denom = query_norm * cc.sqrt();
                 if denom == 0.0 {
                     // A zero vector has no direction: as far as orthogonal.
                     1.0
                 } else {
-                    1.0 - dot(query, candidate) / denom
+                    1.0 - qc / denom
                 }
             }
         }
@@ -104,6 +116,10 @@ impl DistanceFunction {
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn norm(a: &[f32]) -> f32 {
+    dot(a, a).sqrt()
 }
 
 /// `SearchSchemaElementType`.
@@ -991,6 +1007,7 @@ impl Engine {
         let k = usize::try_from(input.top_k).unwrap_or(1);
         let dims = index.dims();
         let f = index.distance_function;
+        let query_norm = norm(&query);
         let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(k + 1);
         let mut vector = Vec::with_capacity(dims);
         for row in t.iter()? {
@@ -999,7 +1016,7 @@ impl Engine {
             if !read_vector(bytes, dims, &mut vector) {
                 return Err(corrupt());
             }
-            let score = f.score(&query, &vector);
+            let score = f.score_with_norm(&query, query_norm, &vector);
             let rank = f.rank(score);
             let key = key.value();
             if heap.len() == k

@@ -144,7 +144,7 @@ fn gzip_input_with_bad_records_completes_with_errors() {
     )
     .expect("utf8");
     assert_eq!(errors.lines().count(), 2);
-    assert!(errors.contains("\"line\":102"));
+    assert!(errors.contains("\"record\":102"));
 }
 
 #[test]
@@ -212,13 +212,13 @@ fn unsupported_formats_and_unknown_operations_are_rejected() {
     let (e, ns, _clock, _s3) = setup("reject");
     let body = json!({
         "TableName": "t",
-        "InputS3Configuration": {"S3Bucket": "in", "InputFormat": "ION"},
+        "InputS3Configuration": {"S3Bucket": "in", "InputFormat": "ION", "InputCompressionType": "ZSTD"},
         "OutputS3Configuration": {"S3Bucket": "out", "OutputType": ["ERROR"]}
     });
     let err = e
         .start_bulk_put_items(&ns, serde_json::from_value(body).expect("in"))
         .expect_err("ion");
-    assert!(err.to_string().contains("ION is not supported"));
+    assert!(err.to_string().contains("ZSTD is not supported"));
     let err = e
         .describe_bulk_operation(
             &ns,
@@ -234,4 +234,47 @@ fn unsupported_formats_and_unknown_operations_are_rejected() {
         d.bulk_operation_status, "FAILED",
         "the input bucket does not exist"
     );
+}
+
+#[test]
+fn ion_records_are_put_and_bad_ones_counted() {
+    let (e, ns, clock, s3) = setup("ion");
+    s3.put(
+        "in",
+        "ion/part.ion",
+        b"$ion_1_0 {Item:{id:1,name:\"one\",tags:$dynamodb_SS::[\"a\"]}}\n{Item:{id:2.,when:2020-01-01T}}\n{Item:{id:3}}",
+    )
+    .expect("put");
+    let body = json!({
+        "TableName": "t",
+        "InputS3Configuration": {"S3Bucket": "in", "S3KeyPrefix": "ion/", "InputFormat": "ION"},
+        "OutputS3Configuration": {"S3Bucket": "out", "OutputType": ["ERROR"]}
+    });
+    let arn = e
+        .start_bulk_put_items(&ns, serde_json::from_value(body).expect("in"))
+        .expect("start")
+        .bulk_operation_description
+        .bulk_operation_arn;
+    clock.advance(Duration::from_secs(1));
+    let d = describe(&e, &ns, &arn);
+    assert_eq!(d.bulk_operation_status, "COMPLETED_WITH_ERRORS");
+    assert_eq!((d.processed_item_count, d.failed_item_count), (3, 1));
+    assert_eq!(count(&e, &ns), 2);
+}
+
+#[test]
+fn a_deleted_table_fails_the_operation() {
+    let (e, ns, clock, s3) = setup("deleted");
+    s3.put("in", "data/a.json", lines(0..10).as_bytes())
+        .expect("put");
+    let d = start(&e, &ns, None, None).expect("start");
+    e.delete_table(
+        &ns,
+        serde_json::from_value(json!({"TableName": "t"})).expect("in"),
+    )
+    .expect("delete");
+    clock.advance(Duration::from_secs(1));
+    let d = describe(&e, &ns, &d.bulk_operation_arn);
+    assert_eq!(d.bulk_operation_status, "FAILED");
+    assert_eq!(d.failure_code.as_deref(), Some("TableNotFound"));
 }
