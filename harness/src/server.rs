@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::http::{Request, Response, StatusCode};
+use hyper::http::{HeaderValue, Request, Response, StatusCode};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -177,6 +177,7 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let deadline = tokio::time::Instant::now() + timeout;
+    let engine = router.engine().clone();
     let (parts, body) = req.into_parts();
     let op = parts
         .headers
@@ -200,9 +201,9 @@ async fn handle(
         });
         resp.headers_mut().insert(
             hyper::http::header::CONNECTION,
-            hyper::http::HeaderValue::from_static("close"),
+            HeaderValue::from_static("close"),
         );
-        return Ok(resp.map(Full::new));
+        return Ok(stamped(&engine, resp));
     };
     let body = match collected {
         Ok(collected) => collected.to_bytes(),
@@ -230,7 +231,7 @@ async fn handle(
                     extra: None,
                 })
             };
-            return Ok(resp.map(Full::new));
+            return Ok(stamped(&engine, resp));
         }
     };
     let req = Request::from_parts(parts, body);
@@ -263,5 +264,22 @@ async fn handle(
         }
     };
     tracing::info!(target: "ddb_harness::request", op = %op, status = resp.status().as_u16(), micros = started.elapsed().as_micros() as u64);
-    Ok(resp.map(Full::new))
+    Ok(stamped(&engine, resp))
+}
+
+/// Adds `x-amzn-RequestId` and `x-amz-crc32` to answers the router did not make (body cap,
+/// timeouts), as every AWS answer carries them.
+fn stamped(engine: &ddb_engine::Engine, mut resp: Response<Bytes>) -> Response<Full<Bytes>> {
+    let headers = resp.headers_mut();
+    if !headers.contains_key("x-amzn-requestid")
+        && let Ok(v) = HeaderValue::from_str(&crate::protocol::request_id(engine))
+    {
+        headers.insert("x-amzn-requestid", v);
+    }
+    if !headers.contains_key("x-amz-crc32")
+        && let Ok(v) = HeaderValue::from_str(&crc32fast::hash(resp.body()).to_string())
+    {
+        resp.headers_mut().insert("x-amz-crc32", v);
+    }
+    resp.map(Full::new)
 }

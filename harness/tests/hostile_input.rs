@@ -14,6 +14,11 @@
 //! `proptest` dev-dependency): `DDB_HOSTILE_CASES` sets the number of cases (default 400),
 //! `DDB_HOSTILE_SEED` the seed (default fixed, so CI is deterministic); a failure prints the
 //! seed, the case number and the exact request.
+//!
+//! `DDB_HOSTILE_SERVE=1` sends every request of every test here to a real `ddb-harness serve`
+//! process over TCP instead of calling `Router::handle` (one keep-alive connection, reopened
+//! when the server closes it), and also fails on any `panicked` in the server's stderr. The
+//! done-when figure of issue #10 is `DDB_HOSTILE_SERVE=1 DDB_HOSTILE_CASES=100000`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
@@ -987,8 +992,219 @@ fn show_opt(v: &Option<Vec<u8>>) -> String {
 
 struct World {
     router: Router,
+    /// Set in `DDB_HOSTILE_SERVE` mode: requests go to this server process instead.
+    served: Option<Served>,
     sentinel_item: Value,
     work_arn: String,
+}
+
+/// A `ddb-harness serve` process (in memory) and a keep-alive connection to it.
+struct Served {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+    stderr: Arc<std::sync::Mutex<String>>,
+    conn: std::sync::Mutex<Option<std::net::TcpStream>>,
+    requests: std::sync::atomic::AtomicU64,
+}
+
+impl Served {
+    fn start() -> Served {
+        use std::io::{BufRead, Read};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ddb-harness"))
+            .args([
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--seed",
+                "42",
+            ])
+            .env_remove("DDB_HARNESS_DATA_DIR")
+            .env_remove("DDB_HARNESS_REQUIRE_SIGV4")
+            .env("DDB_HARNESS_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start ddb-harness serve");
+        let stderr = Arc::new(std::sync::Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().expect("stderr");
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let line = lines.next().and_then(Result::ok).unwrap_or_default();
+        std::thread::spawn(move || for _ in lines {});
+        let addr = line
+            .strip_prefix("ddb-harness listening on http://")
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("ddb-harness serve did not start: {line:?}"));
+        Served {
+            child,
+            addr,
+            stderr,
+            conn: std::sync::Mutex::new(None),
+            requests: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Sends `req` on the kept-alive connection (reconnecting once if the server had closed it)
+    /// and reads the answer.
+    fn handle(&self, req: &Request<Bytes>) -> Result<Response<Bytes>, String> {
+        use std::io::Write;
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut head = format!(
+            "{} {} HTTP/1.1\r\n",
+            req.method(),
+            req.uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/")
+        )
+        .into_bytes();
+        for (k, v) in req.headers() {
+            head.extend_from_slice(k.as_str().as_bytes());
+            head.extend_from_slice(b": ");
+            head.extend_from_slice(v.as_bytes());
+            head.extend_from_slice(b"\r\n");
+        }
+        head.extend_from_slice(format!("content-length: {}\r\n\r\n", req.body().len()).as_bytes());
+        let mut conn = self.conn.lock().unwrap();
+        for attempt in 0..2 {
+            let mut stream = match conn.take() {
+                Some(s) => s,
+                None => {
+                    let s = std::net::TcpStream::connect(self.addr)
+                        .map_err(|e| format!("connect: {e}"))?;
+                    s.set_read_timeout(Some(SLOW_CASE)).ok();
+                    s.set_nodelay(true).ok();
+                    s
+                }
+            };
+            // A server that answers early (a body over the cap) may stop reading: write errors
+            // are not fatal as long as an answer comes.
+            let wrote = stream
+                .write_all(&head)
+                .and_then(|()| stream.write_all(req.body()));
+            match read_response(&mut stream, req.method() == Method::HEAD) {
+                Ok((resp, keep)) => {
+                    if keep && wrote.is_ok() {
+                        *conn = Some(stream);
+                    }
+                    return Ok(resp);
+                }
+                Err(ReadError::Closed) if attempt == 0 => continue,
+                Err(e) => {
+                    return Err(format!(
+                        "no answer from the server ({e:?}, write: {wrote:?}); server stderr:\n{}",
+                        self.stderr.lock().unwrap()
+                    ));
+                }
+            }
+        }
+        Err("the server closed the connection twice without answering".into())
+    }
+
+    fn check_no_panic(&self) -> Result<(), String> {
+        let stderr = self.stderr.lock().unwrap();
+        if stderr.contains("panicked") {
+            return Err(format!("the server panicked:\n{stderr}"));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+enum ReadError {
+    /// The connection closed before any byte of an answer (a stale keep-alive connection).
+    Closed,
+    Io(String),
+    Malformed(String),
+}
+
+/// Reads one HTTP/1.1 response with a `content-length` body; also says whether the
+/// connection stays open.
+fn read_response(
+    stream: &mut std::net::TcpStream,
+    head_request: bool,
+) -> Result<(Response<Bytes>, bool), ReadError> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 65536];
+    let head_end = loop {
+        if let Some(p) = find(&buf, b"\r\n\r\n") {
+            break p;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) if buf.is_empty() => return Err(ReadError::Closed),
+            Ok(0) => return Err(ReadError::Malformed("closed inside the headers".into())),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if buf.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Err(ReadError::Closed);
+            }
+            Err(e) => return Err(ReadError::Io(e.to_string())),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ReadError::Malformed(format!("status line of {head:?}")))?;
+    let mut builder = Response::builder().status(status);
+    let mut len = 0usize;
+    let mut keep = true;
+    for line in lines {
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
+        let (k, v) = (k.trim(), v.trim());
+        if k.eq_ignore_ascii_case("content-length") {
+            len = v
+                .parse()
+                .map_err(|_| ReadError::Malformed(line.to_string()))?;
+        }
+        if k.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close") {
+            keep = false;
+        }
+        builder = builder.header(k, v);
+    }
+    if head_request {
+        len = 0;
+    }
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < len {
+        match stream.read(&mut chunk) {
+            Ok(0) => return Err(ReadError::Malformed("closed inside the body".into())),
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+            Err(e) => return Err(ReadError::Io(e.to_string())),
+        }
+    }
+    body.truncate(len);
+    builder
+        .body(Bytes::from(body))
+        .map(|r| (r, keep))
+        .map_err(|e| ReadError::Malformed(e.to_string()))
 }
 
 impl World {
@@ -998,6 +1214,9 @@ impl World {
             .build()
             .expect("in-memory engine");
         let router = Router::new(Arc::new(engine));
+        let served = std::env::var("DDB_HOSTILE_SERVE")
+            .is_ok_and(|v| v == "1")
+            .then(Served::start);
         let sentinel_item = json!({
             "pk": {"S": "keep"}, "n": {"N": "42.5"}, "b": {"B": "3q2+7w=="},
             "ss": {"SS": ["x", "y"]}, "ns": {"NS": ["1", "-2"]},
@@ -1005,6 +1224,7 @@ impl World {
         });
         let world = World {
             router,
+            served,
             sentinel_item,
             work_arn: String::new(),
         };
@@ -1030,7 +1250,30 @@ impl World {
     }
 
     fn call(&self, op: &str, body: Value) -> (u16, Value) {
-        self.router.call_json(ACCESS_KEY, REGION, op, &body)
+        let Some(served) = &self.served else {
+            return self.router.call_json(ACCESS_KEY, REGION, op, &body);
+        };
+        let case = Case::new(
+            "",
+            &format!("DynamoDB_20120810.{op}"),
+            serde_json::to_vec(&body).expect("json"),
+        );
+        match served.handle(&case.request()) {
+            Ok(resp) => (
+                resp.status().as_u16(),
+                serde_json::from_slice(resp.body()).unwrap_or(Value::Null),
+            ),
+            Err(e) => (0, Value::String(e)),
+        }
+    }
+
+    /// Answers `req` through the router, or through the served process in
+    /// `DDB_HOSTILE_SERVE` mode.
+    fn handle(&self, req: Request<Bytes>) -> Result<Response<Bytes>, String> {
+        match &self.served {
+            None => Ok(self.router.handle(req)),
+            Some(served) => served.handle(&req),
+        }
     }
 
     #[track_caller]
@@ -1066,6 +1309,9 @@ impl World {
 
     /// The router still answers normal requests and the sentinel item is unchanged.
     fn intact(&self) -> Result<(), String> {
+        if let Some(served) = &self.served {
+            served.check_no_panic()?;
+        }
         let (status, reply) = self.call("DescribeTable", json!({"TableName": SENTINEL_TABLE}));
         if status != 200 || reply["Table"]["TableStatus"] != "ACTIVE" {
             return Err(format!("DescribeTable sentinel answered {status} {reply}"));
@@ -1093,8 +1339,9 @@ struct Outcome {
 fn send(world: &World, case: &Case) -> Result<Outcome, String> {
     let req = case.request();
     let started = Instant::now();
-    let resp: Response<Bytes> = match catch_unwind(AssertUnwindSafe(|| world.router.handle(req))) {
-        Ok(r) => r,
+    let resp: Response<Bytes> = match catch_unwind(AssertUnwindSafe(|| world.handle(req))) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return Err(e),
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<String>()
@@ -1107,7 +1354,9 @@ fn send(world: &World, case: &Case) -> Result<Outcome, String> {
     let elapsed = started.elapsed();
     let status = resp.status().as_u16();
     let body = resp.body();
-    let why = check_response(case, &resp);
+    // Over HTTP, the answer to HEAD has the headers of the GET/POST answer but no body.
+    let head_over_tcp = world.served.is_some() && case.method == Method::HEAD;
+    let why = check_response(case, &resp, head_over_tcp);
     if let Err(e) = why {
         return Err(format!("{e}\n  answer: {status} {}", preview(body, 600)));
     }
@@ -1117,11 +1366,20 @@ fn send(world: &World, case: &Case) -> Result<Outcome, String> {
     Ok(Outcome { elapsed, status })
 }
 
-fn check_response(case: &Case, resp: &Response<Bytes>) -> Result<(), String> {
+fn check_response(case: &Case, resp: &Response<Bytes>, head_over_tcp: bool) -> Result<(), String> {
     let status = resp.status().as_u16();
     let body = resp.body();
     if status != 200 && !(400..500).contains(&status) {
         return Err(format!("status {status}"));
+    }
+    if head_over_tcp {
+        return match (status, body.is_empty()) {
+            (404, true) => Ok(()),
+            _ => Err(format!(
+                "HEAD answered {status} with {} body bytes",
+                body.len()
+            )),
+        };
     }
     let crc = resp
         .headers()
@@ -1226,9 +1484,21 @@ impl<'w> Runner<'w> {
     }
 
     fn finish(self, name: &str) {
+        let transport = match &self.world.served {
+            Some(s) => format!(
+                "over TCP to ddb-harness serve ({} HTTP requests in all)",
+                s.requests.load(std::sync::atomic::Ordering::Relaxed)
+            ),
+            None => "through Router::handle".to_string(),
+        };
+        let server_errors: usize = self.statuses.range(500..).map(|(_, n)| n).sum();
         eprintln!(
-            "{name}: {} cases, statuses {:?}, slowest {:?} ({})",
-            self.cases, self.statuses, self.slowest.0, self.slowest.1
+            "{name}: {} cases {transport}, statuses {:?} ({server_errors} 5xx), {} failures, slowest {:?} ({})",
+            self.cases,
+            self.statuses,
+            self.failures.len(),
+            self.slowest.0,
+            self.slowest.1
         );
         if !self.failures.is_empty() {
             let shown: Vec<&String> = self.failures.iter().take(8).collect();

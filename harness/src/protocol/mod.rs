@@ -524,7 +524,7 @@ pub fn error_response(e: &WireError) -> Response<Bytes> {
 }
 
 /// A 52-character request id in AWS's alphabet.
-fn request_id(engine: &Engine) -> String {
+pub(crate) fn request_id(engine: &Engine) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut s = String::with_capacity(52);
     let mut bits = 0u64;
