@@ -164,3 +164,110 @@ async fn search_vectors_ranks_and_scores_by_each_distance_function() {
         .expect_err("wrong dimension");
     assert_eq!(err.code(), Some("ValidationException"));
 }
+
+/// Fixtures declare vector indexes and seed vectors in their CreateTable-shaped JSON; the
+/// manual clock drives a bulk operation from the engine's local S3 directory.
+#[tokio::test]
+async fn fixtures_declare_vector_indexes_and_the_manual_clock_drives_bulk_loads() {
+    let f = ddb_harness::Fixture::builder()
+        .table_json(
+            r#"{"TableName": "docs",
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"},
+                                         {"AttributeName": "lang", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST",
+                "VectorIndexes": [{"IndexName": "emb-index",
+                    "VectorAttribute": {"AttributeName": "emb"}, "Dimensions": 2,
+                    "DistanceFunction": "EUCLIDEAN",
+                    "SearchSchema": [{"AttributeName": "lang", "SearchSchemaElementType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"}}]}"#,
+        )
+        .items_json(
+            r#"{"docs": [
+                {"id": {"S": "en-1"}, "lang": {"S": "en"}, "emb": {"L": [{"N": "0"}, {"N": "1"}]}},
+                {"id": {"S": "en-2"}, "lang": {"S": "en"}, "emb": {"L": [{"N": "3"}, {"N": "4"}]}},
+                {"id": {"S": "fr-1"}, "lang": {"S": "fr"}, "emb": {"L": [{"N": "0"}, {"N": "1"}]}}
+            ]}"#,
+        )
+        .clock("2024-01-01T00:00:00Z")
+        .build()
+        .await
+        .expect("fixture");
+    let out = f
+        .client()
+        .search_vectors()
+        .table_name("docs")
+        .index_name("emb-index")
+        .search_vector(n(0.0))
+        .search_vector(n(0.0))
+        .search_condition_expression("lang = :l")
+        .expression_attribute_values(":l", s("en"))
+        .top_k(5)
+        .send()
+        .await
+        .expect("search");
+    let got: Vec<(String, f64)> = out
+        .search_results()
+        .iter()
+        .map(|r| {
+            let item = r.item().expect("item");
+            (item["id"].as_s().expect("id").clone(), r.score())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![("en-1".to_string(), 1.0), ("en-2".to_string(), 5.0)]
+    );
+
+    // A bulk load of 3,000 items at 1,024 items per second of fixture time.
+    let engine = f.engine();
+    let ns = f.namespace();
+    let s3 = engine.s3_dir().expect("engines have a local S3 directory");
+    let lines: String = (0..3000)
+        .map(|i| format!("{{\"Item\":{{\"id\":{{\"S\":\"b{i}\"}}}}}}\n"))
+        .collect();
+    s3.put("fixture-bucket", "load/items.json", lines.as_bytes())
+        .expect("object");
+    let arn = engine
+        .start_bulk_put_items(
+            &ns,
+            serde_json::from_value(serde_json::json!({
+                "TableName": "docs",
+                "MaxWriteRequestUnits": 1024,
+                "InputS3Configuration": {"S3Bucket": "fixture-bucket", "S3KeyPrefix": "load/",
+                                         "InputFormat": "DYNAMODB_JSON"},
+                "OutputS3Configuration": {"S3Bucket": "fixture-bucket", "OutputType": ["ERROR"]}
+            }))
+            .expect("input"),
+        )
+        .expect("start")
+        .bulk_operation_description
+        .bulk_operation_arn;
+    let describe = || {
+        engine
+            .describe_bulk_operation(
+                &ns,
+                ddb_engine::BulkOperationArnInput {
+                    bulk_operation_arn: arn.clone(),
+                },
+            )
+            .expect("describe")
+            .bulk_operation_description
+    };
+    f.advance(std::time::Duration::from_secs(2))
+        .expect("advance");
+    let d = describe();
+    assert_eq!(
+        (d.bulk_operation_status.as_str(), d.processed_item_count),
+        ("IN_PROGRESS", 2048)
+    );
+    f.advance(std::time::Duration::from_secs(1))
+        .expect("advance");
+    let d = describe();
+    assert_eq!(
+        (d.bulk_operation_status.as_str(), d.processed_item_count),
+        ("COMPLETED", 3000)
+    );
+    assert_eq!(f.items("docs").expect("items").len(), 3003);
+    let _ = std::fs::remove_dir_all(s3.root());
+}
