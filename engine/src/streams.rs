@@ -885,6 +885,38 @@ impl Engine {
         self.set_stream_shard_records(Some(records))?;
         Ok(self)
     }
+
+    /// Reclaims stream storage by the engine clock: a stream closed (disabled, or its table
+    /// deleted) more than 24 hours ago is forgotten with all its records, and every open
+    /// stream drops a batch of records older than 24 hours (writes trim too, so this matters
+    /// for streams that stopped receiving records). Readers already never see either; this
+    /// bounds what is stored. `serve` runs it with every TTL sweep. Returns how many streams
+    /// were forgotten.
+    pub fn purge_streams(&self) -> crate::error::Result<usize> {
+        let now = self.clock.now();
+        self.write(|txn| {
+            let mut streams = txn.open_table(STREAMS)?;
+            let mut states = Vec::new();
+            for entry in streams.iter()? {
+                let (arn, state) = entry?;
+                let state: StreamState =
+                    serde_json::from_str(state.value()).map_err(|e| corrupt("stream state", e))?;
+                states.push((arn.value().to_string(), state));
+            }
+            let mut forgotten = 0;
+            for (arn, state) in states {
+                let records = TableDefinition::<u64, &str>::new(&state.records_table);
+                if visible(&state, now) {
+                    trim(&mut txn.open_table(records)?, now)?;
+                } else {
+                    streams.remove(arn.as_str())?;
+                    txn.delete_table(records)?;
+                    forgotten += 1;
+                }
+            }
+            Ok(forgotten)
+        })
+    }
 }
 
 /// Removes up to [`TRIM_BATCH`] records older than the retention window and remembers the
@@ -1383,6 +1415,66 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The stream of a deleted table is forgotten, records and all, 24 hours after the delete;
+    /// records older than 24 hours leave an open stream that receives no more writes.
+    #[test]
+    fn purge_forgets_closed_streams_and_trims_idle_ones() {
+        let clock = std::sync::Arc::new(crate::ManualClock::new(Timestamp(1_700_000_000_000)));
+        let engine = Engine::builder().clock(clock.clone()).build().unwrap();
+        let ns = Namespace::default();
+        let table = |name: &str| {
+            serde_json::from_value(serde_json::json!({"TableName": name,
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"},
+                "BillingMode": "PAY_PER_REQUEST"}))
+            .unwrap()
+        };
+        engine.create_table(&ns, table("gone")).unwrap();
+        engine.create_table(&ns, table("idle")).unwrap();
+        for name in ["gone", "idle"] {
+            for i in 0..10 {
+                let put = serde_json::from_value(serde_json::json!({"TableName": name,
+                    "Item": {"id": {"S": format!("i{i}")}}}))
+                .unwrap();
+                engine.put_item(&ns, put).unwrap();
+            }
+        }
+        engine
+            .delete_table(
+                &ns,
+                serde_json::from_value(serde_json::json!({"TableName": "gone"})).unwrap(),
+            )
+            .unwrap();
+        let stored = |engine: &Engine| -> (usize, Vec<u64>) {
+            engine
+                .read(|txn| {
+                    let streams = txn.open_table(STREAMS)?;
+                    let mut counts = Vec::new();
+                    for entry in streams.iter()? {
+                        let (_, v) = entry?;
+                        let state: StreamState = serde_json::from_str(v.value()).unwrap();
+                        let records =
+                            txn.open_table(TableDefinition::<u64, &str>::new(&state.records_table));
+                        counts.push(match records {
+                            // Key 0 is the trim mark, not a record.
+                            Ok(t) => t.range(1..)?.count() as u64,
+                            Err(redb::TableError::TableDoesNotExist(_)) => 0,
+                            Err(e) => return Err(e.into()),
+                        });
+                    }
+                    Ok((counts.len(), counts))
+                })
+                .unwrap()
+        };
+        assert_eq!(engine.purge_streams().unwrap(), 0);
+        assert_eq!(stored(&engine), (2, vec![10, 10]));
+        clock.advance(std::time::Duration::from_secs(25 * 3600));
+        assert_eq!(engine.purge_streams().unwrap(), 1);
+        assert_eq!(stored(&engine), (1, vec![0]));
+        assert_eq!(engine.purge_streams().unwrap(), 0);
+    }
 
     #[test]
     fn sequence_numbers_have_21_digits_and_round_trip() {

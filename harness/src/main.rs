@@ -302,6 +302,10 @@ fn run_serve(command: Command) -> Result<(), String> {
         };
         tracing::info!(endpoint = %handle.endpoint(), %storage, "ddb-harness is serving DynamoDB");
         println!("ddb-harness listening on {} ({storage})", handle.endpoint());
+        tokio::spawn(purge_streams(
+            engine.clone(),
+            std::time::Duration::from_secs(60),
+        ));
         if no_ttl_sweep {
             tracing::info!("TTL sweep is off");
         } else {
@@ -322,6 +326,24 @@ fn run_serve(command: Command) -> Result<(), String> {
 /// Runs TTL expiry every `period` (`--ttl-interval`, 5 seconds by default) under the system
 /// clock. AWS deletes expired items "within a few days"; a short period keeps interactive use
 /// predictable. Tests use `Fixture::advance` instead.
+/// Every `period` (a minute), forgets streams closed more than 24 hours ago and trims records
+/// past the 24-hour retention from idle streams (`Engine::purge_streams`), so stream storage
+/// stays bounded on a long-running server.
+async fn purge_streams(engine: Arc<Engine>, period: std::time::Duration) {
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let engine = engine.clone();
+        match tokio::task::spawn_blocking(move || engine.purge_streams()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(streams = n, "forgot streams closed over 24 hours ago"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "stream purge failed"),
+            Err(e) => tracing::warn!(error = %e, "stream purge task failed"),
+        }
+    }
+}
+
 async fn sweep_ttl(engine: Arc<Engine>, period: std::time::Duration) {
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
