@@ -74,8 +74,8 @@ pub fn run_test<A, F, Fut>(options: TestOptions, test: F)
 where
     A: TestArg,
     F: FnOnce(A) -> Fut,
-    Fut: Future,
-    Fut::Output: TestOutput,
+    Fut: Future + 'static,
+    Fut::Output: TestOutput + 'static,
 {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -123,6 +123,23 @@ where
             .build()
             .await
             .unwrap_or_else(|e| panic!("fixture: {e}"));
-        test(A::from_fixture(&fixture)).await.check();
+        // The test runs as a task so that a panic (a failed assertion) comes back here, and
+        // tables on a shared target are deleted before the outcome is reported.
+        let tasks = tokio::task::LocalSet::new();
+        let body = test(A::from_fixture(&fixture));
+        let outcome = tasks
+            .run_until(async move { tokio::task::spawn_local(body).await })
+            .await;
+        let cleanup = fixture.cleanup().await;
+        match outcome {
+            Ok(output) => output.check(),
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(e) => panic!("test task failed: {e}"),
+            },
+        }
+        if let Err(e) = cleanup {
+            panic!("fixture cleanup: {e}");
+        }
     });
 }

@@ -465,6 +465,17 @@ impl Fixture {
         &self.client
     }
 
+    /// On an endpoint or AWS [`Target`], deletes the fixture's tables now and reports a
+    /// failure; `#[ddb_test]` calls it when the test ends. Dropping the last clone of a
+    /// fixture deletes them too, but on a background thread that a process exiting right
+    /// after the test (as under `cargo nextest`) may cut short. In memory, nothing to do.
+    pub async fn cleanup(&self) -> Result<(), FixtureError> {
+        match &self.backend {
+            Backend::Local(_) => Ok(()),
+            Backend::Remote(r) => r.delete_tables().await,
+        }
+    }
+
     /// Where this fixture's tables live.
     pub fn target(&self) -> Target {
         match &self.backend {
@@ -777,17 +788,41 @@ mod remote {
     pub(super) struct Remote {
         pub(super) transport: Transport,
         pub(super) prefix: String,
-        /// The real names of the tables created.
-        tables: Vec<String>,
+        /// The real names of the tables created and not yet deleted.
+        tables: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl Remote {
+        /// Deletes the fixture's tables now; the first failure is returned after every
+        /// table was tried.
+        pub(super) async fn delete_tables(&self) -> Result<(), FixtureError> {
+            let tables = match self.tables.lock() {
+                Ok(mut t) => std::mem::take(&mut *t),
+                Err(_) => return Ok(()),
+            };
+            let mut first = Ok(());
+            for t in tables {
+                let body = serde_json::json!({ "TableName": t });
+                if let Err(e) = run(&self.transport, "DeleteTable", &body).await
+                    && first.is_ok()
+                {
+                    first = Err(e);
+                }
+            }
+            first
+        }
     }
 
     impl Drop for Remote {
         fn drop(&mut self) {
-            if self.tables.is_empty() {
+            let tables = match self.tables.get_mut() {
+                Ok(t) => std::mem::take(t),
+                Err(_) => return,
+            };
+            if tables.is_empty() {
                 return;
             }
             let transport = self.transport.clone();
-            let tables = std::mem::take(&mut self.tables);
             // Best effort, on its own thread: the runtime dropping the fixture may be the one
             // serving the endpoint, so it must not wait here.
             let _ = std::thread::Builder::new()
@@ -931,7 +966,7 @@ mod remote {
         let mut remote = Remote {
             prefix: unique_prefix(name),
             transport,
-            tables: Vec::new(),
+            tables: std::sync::Mutex::default(),
         };
         for mut table in tables {
             let real = match table.get("TableName").and_then(|v| v.as_str()) {
@@ -946,7 +981,9 @@ mod remote {
                 obj.insert("TableName".into(), real.clone().into());
             }
             run(&remote.transport, "CreateTable", &table).await?;
-            remote.tables.push(real.clone());
+            if let Ok(mut created) = remote.tables.lock() {
+                created.push(real.clone());
+            }
             // AWS creates tables asynchronously; local endpoints answer ACTIVE at once.
             for _ in 0..120 {
                 let d = run(
