@@ -283,3 +283,107 @@ fn stamped(engine: &ddb_engine::Engine, mut resp: Response<Bytes>) -> Response<F
     }
     resp.map(Full::new)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+
+    use super::*;
+
+    const REQUEST_HEAD: &str = "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-amz-json-1.0\r\n\
+        X-Amz-Target: DynamoDB_20120810.ListTables\r\nX-Amz-Date: 20240101T000000Z\r\n\
+        Authorization: AWS4-HMAC-SHA256 Credential=111122223333/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0\r\n";
+
+    fn serve(limits: Limits) -> (tokio::runtime::Runtime, ServerHandle) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let engine = ddb_engine::Engine::builder().seed(1).build().unwrap();
+        let router = Router::new(Arc::new(engine));
+        let server = rt
+            .block_on(bind_with_limits(
+                "127.0.0.1:0".parse().unwrap(),
+                router,
+                limits,
+            ))
+            .unwrap();
+        (rt, server)
+    }
+
+    fn connect(addr: SocketAddr, read_timeout: Duration) -> TcpStream {
+        let s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(read_timeout)).unwrap();
+        s
+    }
+
+    /// Sends a complete ListTables on `s` and reads the status line's code.
+    fn list_tables(s: &mut TcpStream) -> std::io::Result<u16> {
+        s.write_all(format!("{REQUEST_HEAD}Content-Length: 2\r\n\r\n{{}}").as_bytes())?;
+        let mut buf = [0u8; 4096];
+        let n = s.read(&mut buf)?;
+        let text = String::from_utf8_lossy(&buf[..n]);
+        Ok(text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// With two connections allowed and two held open, a third is not served until one of
+    /// them closes; then it is.
+    #[test]
+    fn connections_past_the_limit_wait_for_a_free_slot() {
+        let (rt, server) = serve(Limits {
+            max_connections: 2,
+            ..Limits::default()
+        });
+        let addr = server.local_addr();
+        let mut a = connect(addr, Duration::from_secs(10));
+        let mut b = connect(addr, Duration::from_secs(10));
+        assert_eq!(list_tables(&mut a).unwrap(), 200);
+        assert_eq!(list_tables(&mut b).unwrap(), 200);
+        let mut c = connect(addr, Duration::from_millis(500));
+        let waited = list_tables(&mut c);
+        assert!(
+            waited.is_err(),
+            "a third connection was served past the limit: {waited:?}"
+        );
+        drop(a);
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 4096];
+        let n = c.read(&mut buf).unwrap();
+        assert!(
+            String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
+            "the waiting connection is served once a slot frees"
+        );
+        drop((b, c));
+        rt.block_on(server.shutdown());
+    }
+
+    /// A body that never arrives is answered with 408 RequestTimeoutException once the request
+    /// timeout passes, and the connection is closed.
+    #[test]
+    fn a_body_not_sent_in_time_is_a_request_timeout() {
+        let (rt, server) = serve(Limits {
+            request_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        });
+        let mut s = connect(server.local_addr(), Duration::from_secs(10));
+        s.write_all(format!("{REQUEST_HEAD}Content-Length: 100\r\n\r\n{{").as_bytes())
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("RequestTimeoutException"), "{answer}");
+        assert!(
+            answer.to_ascii_lowercase().contains("x-amz-crc32"),
+            "{answer}"
+        );
+        rt.block_on(server.shutdown());
+    }
+}

@@ -447,3 +447,149 @@ fn in_process_calls_stay_unsigned() {
     let (status, body) = router.call_json(KEY, REGION, "ListTables", &serde_json::json!({}));
     assert_eq!(status, 200, "{body}");
 }
+
+/// A `ddb-harness` process with its stderr collected; killed on drop.
+struct Process {
+    child: std::process::Child,
+    stderr: Arc<std::sync::Mutex<String>>,
+    first_line: String,
+}
+
+impl Process {
+    fn serve(args: &[&str]) -> Process {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ddb-harness"))
+            .arg("serve")
+            .args(["--port", "0"])
+            .args(args)
+            .env_remove("DDB_HARNESS_HOST")
+            .env_remove("DDB_HARNESS_DATA_DIR")
+            .env_remove("DDB_HARNESS_REQUIRE_SIGV4")
+            .env_remove("DDB_HARNESS_CREDENTIALS")
+            .env("DDB_HARNESS_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start ddb-harness");
+        let stderr = Arc::new(std::sync::Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first_line = lines.next().and_then(Result::ok).unwrap_or_default();
+        std::thread::spawn(move || for _ in lines {});
+        Process {
+            child,
+            stderr,
+            first_line,
+        }
+    }
+
+    /// The endpoint announced on stdout, as a client reaches it on this machine.
+    fn endpoint(&self) -> String {
+        let addr = self
+            .first_line
+            .strip_prefix("ddb-harness listening on http://")
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no endpoint in {:?}; stderr:\n{}",
+                    self.first_line,
+                    self.stderr.lock().unwrap()
+                )
+            });
+        let port = addr.rsplit(':').next().unwrap();
+        format!("http://127.0.0.1:{port}")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The done-when check of issue #10, through the CLI a user runs: `serve --require-sigv4
+/// --credentials ~/.aws/credentials-style file`; the right secret passes, a wrong one is
+/// refused.
+#[test]
+fn serve_require_sigv4_with_a_credentials_file() {
+    let dir = std::env::temp_dir().join(format!("ddb-sigv4-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("credentials");
+    std::fs::write(
+        &file,
+        format!("[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    let server = Process::serve(&[
+        "--host",
+        "127.0.0.1",
+        "--require-sigv4",
+        "--credentials",
+        file.to_str().unwrap(),
+    ]);
+    let endpoint = server.endpoint();
+    let rt = runtime();
+    rt.block_on(async {
+        client(&endpoint, RIGHT)
+            .list_tables()
+            .send()
+            .await
+            .expect("the right secret passes");
+        let wrong = client(
+            &endpoint,
+            ClientOptions {
+                secret: "guessed",
+                ..RIGHT
+            },
+        );
+        let (code, message) = list_tables_error(&wrong).await;
+        assert_eq!(
+            (code.as_str(), message.as_str()),
+            ("InvalidSignatureException", INVALID_SIGNATURE)
+        );
+    });
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--require-sigv4` needs `--credentials`; clap refuses the command line (exit code 2).
+#[test]
+fn require_sigv4_without_credentials_is_refused() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ddb-harness"))
+        .args(["serve", "--port", "0", "--require-sigv4"])
+        .env_remove("DDB_HARNESS_CREDENTIALS")
+        .output()
+        .expect("run ddb-harness");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--credentials"));
+}
+
+/// Listening beyond loopback prints a warning saying who can reach the data.
+#[test]
+fn non_loopback_bind_prints_a_warning() {
+    let server = Process::serve(&["--host", "0.0.0.0"]);
+    let _ = server.endpoint();
+    let stderr = server.stderr.lock().unwrap().clone();
+    assert!(
+        stderr.contains("ddb-harness: warning: listening on 0.0.0.0")
+            && stderr.contains("--require-sigv4"),
+        "{stderr}"
+    );
+    let quiet = Process::serve(&["--host", "127.0.0.1"]);
+    let _ = quiet.endpoint();
+    assert!(!quiet.stderr.lock().unwrap().contains("warning: listening"));
+}
