@@ -60,7 +60,7 @@ pub struct TableMeta {
     /// On-demand maximum throughput, when given.
     #[serde(default)]
     pub on_demand_throughput: Option<OnDemandThroughput>,
-    /// Point-in-time recovery settings, while PITR is enabled (see [`crate::pitr`]).
+    /// Point-in-time recovery settings ([`PitrSettings`](crate::PitrSettings)), while PITR is on.
     #[serde(default)]
     pub pitr: Option<crate::pitr::PitrSettings>,
     /// Where this table was restored from, when it was.
