@@ -66,7 +66,7 @@ pub struct TableMeta {
     /// Where this table was restored from, when it was.
     #[serde(default)]
     pub restore_summary: Option<crate::backup_ops::RestoreSummary>,
-    /// Vector indexes (see [`crate::vector`]).
+    /// Vector indexes (see [`crate::VectorIndex`]).
     #[serde(default)]
     pub vector_indexes: Vec<crate::vector::VectorIndex>,
 }
