@@ -465,6 +465,27 @@ impl Fixture {
         &self.client
     }
 
+    /// A DynamoDB Streams client for this fixture's tables' streams: in process, or pointed
+    /// at the fixture's endpoint or AWS region.
+    pub fn streams_client(&self) -> aws_sdk_dynamodbstreams::Client {
+        match &self.backend {
+            Backend::Local(l) => crate::in_process::streams_client(
+                l.router.clone(),
+                FIXTURE_ACCESS_KEY,
+                FIXTURE_REGION,
+            ),
+            Backend::Remote(r) => match &r.transport {
+                remote::Transport::Aws(aws) => aws_sdk_dynamodbstreams::Client::new(&aws.config),
+                remote::Transport::Plain(endpoint) => crate::in_process::streams_client_over(
+                    aws_smithy_http_client::Builder::new().build_http(),
+                    endpoint,
+                    FIXTURE_ACCESS_KEY,
+                    FIXTURE_REGION,
+                ),
+            },
+        }
+    }
+
     /// On an endpoint or AWS [`Target`], deletes the fixture's tables now and reports a
     /// failure; `#[ddb_test]` calls it when the test ends. Dropping the last clone of a
     /// fixture deletes them too, but on a background thread that a process exiting right

@@ -78,3 +78,43 @@ pub fn client(router: Router, access_key: &str, region: &str) -> aws_sdk_dynamod
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
+
+/// A DynamoDB Streams client answering from `router`, as `access_key` in `region`.
+pub fn streams_client(
+    router: Router,
+    access_key: &str,
+    region: &str,
+) -> aws_sdk_dynamodbstreams::Client {
+    streams_client_over(
+        InProcessHttpClient::new(router),
+        "http://in-process.ddb-harness.invalid",
+        access_key,
+        region,
+    )
+}
+
+/// A DynamoDB Streams client sending to `endpoint` through `http`, as `access_key` in
+/// `region` (any secret: neither the router nor local endpoints check it by default).
+pub(crate) fn streams_client_over(
+    http: impl HttpClient + 'static,
+    endpoint: &str,
+    access_key: &str,
+    region: &str,
+) -> aws_sdk_dynamodbstreams::Client {
+    let config = aws_sdk_dynamodbstreams::Config::builder()
+        .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodbstreams::config::Region::new(
+            region.to_string(),
+        ))
+        .credentials_provider(Credentials::new(
+            access_key,
+            "ddb-harness",
+            None,
+            None,
+            "ddb-harness",
+        ))
+        .endpoint_url(endpoint)
+        .http_client(http)
+        .build();
+    aws_sdk_dynamodbstreams::Client::from_conf(config)
+}

@@ -270,3 +270,61 @@ async fn fixture_files_pick_their_syntax_by_extension() {
         .unwrap_err();
     assert!(err.to_string().contains("YAML"), "{err}");
 }
+
+/// `Fixture::streams_client` reads a table's stream in process.
+#[tokio::test]
+async fn streams_client_reads_the_fixture_tables_stream() {
+    let f = Fixture::builder()
+        .table_json(
+            r#"{"TableName":"events","AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],
+                "KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST",
+                "StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_IMAGE"}}"#,
+        )
+        .build()
+        .await
+        .unwrap();
+    f.client()
+        .put_item()
+        .table_name("events")
+        .item("id", s("e1"))
+        .send()
+        .await
+        .unwrap();
+    let streams = f.streams_client();
+    let listed = streams
+        .list_streams()
+        .table_name("events")
+        .send()
+        .await
+        .unwrap();
+    let arn = listed.streams()[0].stream_arn().unwrap().to_string();
+    let described = streams
+        .describe_stream()
+        .stream_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let shard = described.stream_description().unwrap().shards()[0]
+        .shard_id()
+        .unwrap()
+        .to_string();
+    let iterator = streams
+        .get_shard_iterator()
+        .stream_arn(&arn)
+        .shard_id(shard)
+        .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let records = streams
+        .get_records()
+        .shard_iterator(iterator.shard_iterator().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(records.records().len(), 1);
+    assert_eq!(
+        records.records()[0].event_name(),
+        Some(&aws_sdk_dynamodbstreams::types::OperationType::Insert)
+    );
+}
