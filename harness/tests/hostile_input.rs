@@ -1108,7 +1108,7 @@ impl Served {
                 Err(ReadError::Closed) if attempt == 0 => continue,
                 Err(e) => {
                     return Err(format!(
-                        "no answer from the server ({e:?}, write: {wrote:?}); server stderr:\n{}",
+                        "no answer from the server ({e}, write: {wrote:?}); server stderr:\n{}",
                         self.stderr.lock().unwrap()
                     ));
                 }
@@ -1139,6 +1139,16 @@ enum ReadError {
     Closed,
     Io(String),
     Malformed(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Closed => f.write_str("connection closed before an answer"),
+            ReadError::Io(e) => write!(f, "read failed: {e}"),
+            ReadError::Malformed(e) => write!(f, "malformed answer: {e}"),
+        }
+    }
 }
 
 /// Reads one HTTP/1.1 response with a `content-length` body; also says whether the
