@@ -6,6 +6,8 @@
 //! - [`diff::normalize`]: ARNs, table ids, timestamps, stream labels, shard ids, sequence
 //!   numbers and iterators become placeholders; set members and unordered batch results are
 //!   sorted; `__type` is reduced to the name after `#`; `Message` is read as `message`.
+//! - The reference's numbers are rewritten in AWS's canonical form (DynamoDB Local prints
+//!   `ADD` results with Java's scale, e.g. `-12.50`, and tiny numbers as `1E-130`).
 //! - A Scan that read the whole table has its `Items` compared as a multiset.
 //! - Request ids are not compared (they are headers, which cassettes keep only for reference).
 //! - [`Divergences::reconcile`]: reviewed members and messages from `divergences.toml`.
@@ -156,14 +158,7 @@ pub fn check(name: &str, cassette: &Cassette, divergences: &Divergences) -> Vec<
             },
         };
         ids.learn(&recorded.body, &ours.body);
-        let mut theirs = diff::normalize(&recorded);
-        let mut mine = diff::normalize(&ours);
-        if exchange.operation == "Scan" {
-            sort_complete_scan(&mut theirs);
-            sort_complete_scan(&mut mine);
-        }
-        divergences.reconcile(&mut theirs, &mut mine);
-        let outcome = match diff::diff(&theirs, &mine) {
+        let outcome = match compare(&exchange.operation, &recorded, &ours, divergences) {
             None => Outcome::Pass,
             Some(d) => match divergences.exchange(name, &exchange.operation, exchange.seq) {
                 Some(reason) => Outcome::Known(reason.to_string()),
@@ -173,6 +168,54 @@ pub fn check(name: &str, cassette: &Cassette, divergences: &Divergences) -> Vec<
         out.push(result(name, exchange, outcome));
     }
     out
+}
+
+/// Compares a reference reply with the engine's after the normalization above: `None` when
+/// equal, else a unified diff from the reference to the engine.
+pub fn compare(
+    operation: &str,
+    reference: &Reply,
+    ours: &Reply,
+    divergences: &Divergences,
+) -> Option<String> {
+    let mut reference = reference.clone();
+    canonical_numbers(&mut reference.body);
+    let mut theirs = diff::normalize(&reference);
+    let mut mine = diff::normalize(ours);
+    if operation == "Scan" {
+        sort_complete_scan(&mut theirs);
+        sort_complete_scan(&mut mine);
+    }
+    divergences.reconcile(&mut theirs, &mut mine);
+    diff::diff(&theirs, &mine)
+}
+
+/// Rewrites the reference's numbers (`N`, `NS`) in AWS's canonical form. DynamoDB Local
+/// prints arithmetic results with Java's scale (`ADD` of `-12.50` answers `-12.50`) and tiny or
+/// huge numbers in E notation; AWS answers plain notation without trailing zeros (sources in
+/// `engine/src/number.rs`). Only the reference is rewritten: the engine must print canonical
+/// numbers itself.
+fn canonical_numbers(v: &mut Value) {
+    let fix = |s: &mut Value| {
+        if let Value::String(text) = s
+            && let Ok(n) = text.parse::<ddb_engine::Number>()
+        {
+            *text = n.to_string();
+        }
+    };
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                match (k.as_str(), child) {
+                    ("N", c @ Value::String(_)) => fix(c),
+                    ("NS", Value::Array(items)) => items.iter_mut().for_each(fix),
+                    (_, c) => canonical_numbers(c),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(canonical_numbers),
+        _ => {}
+    }
 }
 
 /// A Scan that read the whole table (no `LastEvaluatedKey`) returns its items in an order

@@ -7,7 +7,8 @@
 //! batch `ConsumedCapacity` lists; error `__type`s are reduced to the part after `#`. Stream
 //! records and shards: ids, sequence numbers, iterators, stream ARNs and labels and creation
 //! times are placeholders too (the records' keys, images, names, view type and size are
-//! compared).
+//! compared). Numbers in E notation (DynamoDB Local prints `1E-130`) are rewritten in the plain
+//! notation AWS uses.
 
 use serde_json::Value;
 
@@ -82,8 +83,15 @@ fn walk(v: &mut Value) {
                     }
                     continue;
                 }
+                if k == "N" {
+                    plain_number(child);
+                    continue;
+                }
                 if matches!(k.as_str(), "SS" | "NS" | "BS") {
                     if let Value::Array(items) = child {
+                        if k == "NS" {
+                            items.iter_mut().for_each(plain_number);
+                        }
                         items.sort_by_key(|v| v.to_string());
                     }
                     continue;
@@ -225,6 +233,19 @@ fn strip_anywhere(v: &mut Value, path: &str) {
         Value::Object(map) => map.values_mut().for_each(|c| strip_anywhere(c, path)),
         Value::Array(items) => items.iter_mut().for_each(|c| strip_anywhere(c, path)),
         _ => {}
+    }
+}
+
+/// Rewrites a number in E notation (`1E-130`, as DynamoDB Local prints with Java's
+/// `BigDecimal.toString`) in the plain notation AWS answers with (`ddb_engine::Number`'s
+/// display; sources in `engine/src/number.rs`). Numbers already in plain notation are left
+/// alone, so a non-canonical plain number still shows as a difference.
+fn plain_number(v: &mut Value) {
+    if let Value::String(s) = v
+        && s.contains(['E', 'e'])
+        && let Ok(n) = s.parse::<ddb_engine::Number>()
+    {
+        *s = n.to_string();
     }
 }
 

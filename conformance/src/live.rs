@@ -48,7 +48,35 @@ pub fn find_jar() -> Option<PathBuf> {
         .find(|j| j.exists())
 }
 
+/// DynamoDB Local's version (`java -jar DynamoDBLocal.jar -version`), e.g. `3.3.1`.
+pub fn local_version(jar: &Path) -> Option<String> {
+    let dir = jar.parent()?;
+    let out = Command::new("java")
+        .arg("-jar")
+        .arg(jar)
+        .arg("-version")
+        .current_dir(dir)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.lines().last()?.trim();
+    (!version.is_empty()).then(|| version.to_string())
+}
+
 impl Reference {
+    /// What the reference is, for cassette headers: `DynamoDB Local 3.3.1`, or the endpoint
+    /// given in `DDB_REFERENCE_ENDPOINT` (whose version is unknown).
+    pub fn version(&self) -> String {
+        match (&self.child, find_jar()) {
+            (Some(_), Some(jar)) => match local_version(&jar) {
+                Some(v) => format!("DynamoDB Local {v}"),
+                None => "DynamoDB Local (version unknown)".to_string(),
+            },
+            _ => "unknown".to_string(),
+        }
+    }
+
     /// Connects to `DDB_REFERENCE_ENDPOINT` or starts DynamoDB Local; `Err` says what is missing.
     pub fn start() -> Result<Reference, String> {
         if let Ok(endpoint) = std::env::var("DDB_REFERENCE_ENDPOINT") {
