@@ -6,6 +6,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -592,4 +593,111 @@ fn non_loopback_bind_prints_a_warning() {
     let quiet = Process::serve(&["--host", "127.0.0.1"]);
     let _ = quiet.endpoint();
     assert!(!quiet.stderr.lock().unwrap().contains("warning: listening"));
+}
+
+/// Whether `program args` runs successfully (the external clients are optional locally;
+/// `scripts/test` installs them for CI).
+fn available(program: &str, args: &[&str]) -> bool {
+    std::process::Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn credentials_file(label: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("ddb-sigv4-{label}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("credentials.json");
+    std::fs::write(&file, format!("{{\"{KEY}\": \"{SECRET}\"}}")).unwrap();
+    (dir, file)
+}
+
+/// boto3 and the AWS CLI sign with botocore's signer: the right secret passes, a wrong one is
+/// InvalidSignatureException with AWS's text.
+#[test]
+fn boto3_and_the_aws_cli_sign_and_are_checked() {
+    let python = available("python3", &["-c", "import boto3"]);
+    let cli = available("aws", &["--version"]);
+    if !python && !cli {
+        eprintln!(
+            "skipped: neither boto3 nor the AWS CLI is installed (scripts/test installs them)"
+        );
+        return;
+    }
+    let (dir, file) = credentials_file("external");
+    let server = Process::serve(&[
+        "--host",
+        "127.0.0.1",
+        "--require-sigv4",
+        "--credentials",
+        file.to_str().unwrap(),
+    ]);
+    let endpoint = server.endpoint();
+    let env = |cmd: &mut std::process::Command, secret: &str| {
+        cmd.env("AWS_ACCESS_KEY_ID", KEY)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_DEFAULT_REGION", REGION)
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("AWS_PAGER", "")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL");
+    };
+    if python {
+        const SCRIPT: &str = r#"
+import sys, boto3, botocore.config, botocore.exceptions
+endpoint, key, secret = sys.argv[1:4]
+def client(s):
+    return boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id=key, aws_secret_access_key=s,
+        config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
+print("ok", client(secret).list_tables()["TableNames"])
+try:
+    client("wrong-secret").list_tables()
+    print("accepted")
+except botocore.exceptions.ClientError as e:
+    print(e.response["Error"]["Code"])
+    print(e.response["Error"]["Message"])
+"#;
+        let mut cmd = std::process::Command::new("python3");
+        cmd.args(["-c", SCRIPT, &endpoint, KEY, SECRET]);
+        env(&mut cmd, SECRET);
+        let out = cmd.output().expect("python3");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(
+            lines,
+            ["ok []", "InvalidSignatureException", INVALID_SIGNATURE],
+            "{stdout}"
+        );
+    }
+    if cli {
+        for (secret, ok) in [(SECRET, true), ("wrong-secret", false)] {
+            let mut cmd = std::process::Command::new("aws");
+            cmd.args(["dynamodb", "list-tables", "--endpoint-url", &endpoint]);
+            env(&mut cmd, secret);
+            let out = cmd.output().expect("aws");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.success(), ok, "{stderr}");
+            if !ok {
+                assert!(
+                    stderr.contains("(InvalidSignatureException)")
+                        && stderr.contains(INVALID_SIGNATURE),
+                    "{stderr}"
+                );
+            }
+        }
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
 }
