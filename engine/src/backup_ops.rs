@@ -1082,6 +1082,62 @@ mod tests {
     }
 
     #[test]
+    fn backups_and_the_pitr_log_survive_a_restart_of_a_file_engine() {
+        let dir =
+            std::env::temp_dir().join(format!("ddb-backup-restart-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let clock = ManualClock::new(Timestamp(1_700_000_000_000));
+        let ns = Namespace::default();
+        let open = || {
+            Engine::builder()
+                .data_dir(&dir)
+                .clock(Arc::new(clock.clone()))
+                .build()
+                .unwrap()
+        };
+        let arn = {
+            let e = open();
+            let input: CreateTableInput = serde_json::from_value(json!({
+                "TableName": "src",
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST"
+            }))
+            .unwrap();
+            e.create_table(&ns, input).unwrap();
+            enable_pitr(&e, &ns);
+            put(&e, &ns, "a", "1");
+            clock.advance(Duration::from_secs(10));
+            put(&e, &ns, "a", "2");
+            e.create_backup(
+                &ns,
+                CreateBackupInput {
+                    table_name: "src".into(),
+                    backup_name: "kept".into(),
+                },
+            )
+            .unwrap()
+            .backup_details
+            .backup_arn
+        };
+        let e = open();
+        e.restore_table_from_backup(
+            &ns,
+            RestoreTableFromBackupInput {
+                target_table_name: "from_backup".into(),
+                backup_arn: arn,
+                overrides: TableOverrides::default(),
+            },
+        )
+        .unwrap();
+        assert_eq!(contents(&e, &ns, "from_backup"), pairs(&[("a", "2")]));
+        restore_at(&e, &ns, "from_log", Some(1_700_000_005.0)).unwrap();
+        assert_eq!(contents(&e, &ns, "from_log"), pairs(&[("a", "1")]));
+        drop(e);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn backups_of_missing_tables_are_refused() {
         let (e, _clock, ns) = setup();
         let err = e
