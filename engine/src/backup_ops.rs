@@ -1083,8 +1083,7 @@ mod tests {
 
     #[test]
     fn backups_and_the_pitr_log_survive_a_restart_of_a_file_engine() {
-        let dir =
-            std::env::temp_dir().join(format!("ddb-backup-restart-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("ddb-backup-restart-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let clock = ManualClock::new(Timestamp(1_700_000_000_000));
         let ns = Namespace::default();
