@@ -12,8 +12,9 @@
 //!
 //! The random part is a seeded property test with its own small generator (the harness has no
 //! `proptest` dev-dependency): `DDB_HOSTILE_CASES` sets the number of cases (default 400),
-//! `DDB_HOSTILE_SEED` the seed (default fixed, so CI is deterministic); a failure prints the
-//! seed, the case number and the exact request.
+//! `DDB_HOSTILE_SEED` the seed (default fixed, so CI is deterministic), `DDB_HOSTILE_FIRST` the
+//! first case number (to replay one case); a failure prints the seed, the case number and the
+//! exact request.
 //!
 //! `DDB_HOSTILE_SERVE=1` sends every request of every test here to a real `ddb-harness serve`
 //! process over TCP instead of calling `Router::handle` (one keep-alive connection, reopened
@@ -1545,7 +1546,9 @@ fn mutated_requests_of_every_operation_are_answered_with_aws_errors() {
     let seeds = seeds(&world.work_arn);
     let ops = operations();
     let mut runner = Runner::new(&world);
-    for i in 0..cases {
+    // `DDB_HOSTILE_FIRST` replays from a given case number (each case has its own stream).
+    let first = env_u64("DDB_HOSTILE_FIRST", 0) as usize;
+    for i in first..first + cases {
         // Every case has its own stream, so one can be replayed alone.
         let mut rng = Rng(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407));
         let op_index = i % ops.len();
