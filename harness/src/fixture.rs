@@ -344,7 +344,8 @@ impl FixtureBuilder {
         let engine = Arc::new(builder.build()?);
         let expired = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         if let Some(c) = &clock {
-            // Moving the clock runs what the new time makes due, synchronously: TTL expiry.
+            // Moving the clock runs what the new time makes due, synchronously: TTL expiry
+            // and the progress of bulk operations.
             let engine = Arc::downgrade(&engine);
             let expired = expired.clone();
             c.on_change(move || {
@@ -356,6 +357,9 @@ impl FixtureBuilder {
                         Err(e) => {
                             tracing::warn!(error = %e, "TTL expiry after a clock change failed")
                         }
+                    }
+                    if let Err(e) = engine.run_pending_bulk() {
+                        tracing::warn!(error = %e, "bulk operations after a clock change failed");
                     }
                 }
             });

@@ -256,6 +256,8 @@ async fn fixtures_declare_vector_indexes_and_the_manual_clock_drives_bulk_loads(
     };
     f.advance(std::time::Duration::from_secs(2))
         .expect("advance");
+    // Moving the clock wrote the items that became due; nothing had to ask first.
+    assert_eq!(f.items("docs").expect("items").len(), 3 + 2048);
     let d = describe();
     assert_eq!(
         (d.bulk_operation_status.as_str(), d.processed_item_count),
