@@ -988,7 +988,7 @@ mod remote {
         tables: Vec<serde_json::Value>,
         items: Vec<(String, serde_json::Value)>,
     ) -> Result<(Remote, aws_sdk_dynamodb::Client), FixtureError> {
-        let mut remote = Remote {
+        let remote = Remote {
             prefix: unique_prefix(name),
             transport,
             tables: std::sync::Mutex::default(),
