@@ -7,6 +7,8 @@
 //!   `DDB_S3_DIR` names the server's local S3 directory (bulk operations read it).
 //! - `aws_cli_acceptance_script`: `bash cli/awscli.sh` (the AWS CLI).
 //! - `aws_cli_streams_script`: `bash cli/streams.sh` (the AWS CLI reading a DynamoDB stream).
+//! - `aws_cli_partiql_script`: `bash cli/partiql.sh` (the PartiQL statements of AWS's developer
+//!   guide through `aws dynamodb execute-statement`).
 //!
 //! The clients' output is streamed to the terminal as they run. A missing tool is a failure
 //! that says how to install it, unless `DDB_HARNESS_SKIP_EXTERNAL=1` is set, in which case the
@@ -258,4 +260,9 @@ fn aws_cli_acceptance_script() {
 #[test]
 fn aws_cli_streams_script() {
     run_cli_script("streams.sh", "the AWS CLI streams script");
+}
+
+#[test]
+fn aws_cli_partiql_script() {
+    run_cli_script("partiql.sh", "the AWS CLI PartiQL script");
 }

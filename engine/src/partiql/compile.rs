@@ -413,8 +413,8 @@ pub(crate) fn conjuncts(e: &Expr) -> Vec<&Expr> {
     }
 }
 
-/// A bag literal as a string, number or binary set, with AWS's messages (DynamoDB Local
-/// 3.3.1).
+/// A bag literal as a string or number set, with AWS's messages (DynamoDB Local 3.3.1, which
+/// also refuses binary parameters in a bag).
 fn bag(values: Vec<AttributeValue>) -> Result<AttributeValue> {
     let dup = || Error::validation("Input collection contains duplicates");
     let unsupported = || {
@@ -449,20 +449,6 @@ fn bag(values: Vec<AttributeValue>) -> Result<AttributeValue> {
                 out.push(n);
             }
             Ok(AttributeValue::Ns(out))
-        }
-        Some(AttributeValue::B(_)) => {
-            let mut seen = HashSet::new();
-            let mut out = Vec::new();
-            for v in values {
-                let AttributeValue::B(b) = v else {
-                    return Err(unsupported());
-                };
-                if !seen.insert(b.clone()) {
-                    return Err(dup());
-                }
-                out.push(b);
-            }
-            Ok(AttributeValue::Bs(out))
         }
         _ => Err(unsupported()),
     }

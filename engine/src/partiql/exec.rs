@@ -21,7 +21,7 @@ use super::render::Render;
 use crate::catalog::{TableMeta, resolve_key};
 use crate::engine::{Engine, Namespace};
 use crate::error::{CancellationReason, Error, Result};
-use crate::expr::{Comparator, Condition, DocPath, Operand, Projection, UpdateAction};
+use crate::expr::{Comparator, Condition, DocPath, Operand, PathElem, UpdateAction, resolve};
 use crate::item_ops::{
     ConsumedCapacity, DeleteItemInput, ExpressionParams, PutItemInput, UpdateItemInput,
 };
@@ -333,6 +333,41 @@ fn and(a: Condition, b: Option<Condition>) -> Condition {
     }
 }
 
+/// The projected paths of a SELECT, or `None` for `*`.
+fn select_paths(list: &SelectList) -> Option<Vec<DocPath>> {
+    match list {
+        SelectList::Star => None,
+        SelectList::Paths(paths) => Some(paths.iter().map(doc_path).collect()),
+    }
+}
+
+/// A SELECT list applied to an item, the way PartiQL names its columns: each path's value
+/// under the path's last attribute name, followed by any trailing list indexes
+/// (`SELECT a.b[0]` gives `{"b[0]": …}`; DynamoDB Local 3.3.1 does the same). Absent values are
+/// left out.
+fn project(item: &Item, paths: &[DocPath]) -> Item {
+    let mut out = Item::new();
+    for path in paths {
+        let Some(v) = resolve(item, path) else {
+            continue;
+        };
+        let last_attr = path
+            .0
+            .iter()
+            .rposition(|e| matches!(e, PathElem::Attr(_)))
+            .unwrap_or(0);
+        let mut name = String::new();
+        for e in &path.0[last_attr..] {
+            match e {
+                PathElem::Attr(a) => name.push_str(a),
+                PathElem::Index(i) => name.push_str(&format!("[{i}]")),
+            }
+        }
+        out.insert(name, v.clone());
+    }
+    out
+}
+
 /// A write statement as the engine's single-item request.
 enum WritePlan {
     Put(PutItemInput),
@@ -417,12 +452,7 @@ impl Engine {
         let meta = meta(self, ns, table)?;
         let pk = read_key(&meta, index.as_deref())?;
         let condition = filter.as_ref().map(|f| ctx.condition(f)).transpose()?;
-        let projection = match list {
-            SelectList::Star => None,
-            SelectList::Paths(paths) => Some(Projection {
-                paths: paths.iter().map(doc_path).collect(),
-            }),
-        };
+        let projection = select_paths(list);
         let mut partitions = match filter {
             Some(f) => ctx.partition_values(f, &pk.hash.0)?,
             None => None,
@@ -486,7 +516,7 @@ impl Engine {
                 return Ok(());
             }
             items.push(match &projection {
-                Some(p) => p.apply(&item),
+                Some(paths) => project(&item, paths),
                 None => item,
             });
             Ok(())
@@ -1035,12 +1065,7 @@ impl Engine {
                 )
             })?;
             let cond = p.ctx.conjunction(&rest).map_err(|e| (Some(i), e))?;
-            let projection = match list {
-                SelectList::Star => None,
-                SelectList::Paths(paths) => Some(Projection {
-                    paths: paths.iter().map(doc_path).collect(),
-                }),
-            };
+            let projection = select_paths(list);
             post.push((cond, projection));
             gets.push(TransactGetItem {
                 get: Get {
@@ -1066,7 +1091,7 @@ impl Engine {
                 Some(item) => match &cond {
                     Some(c) if !c.evaluate(&item).map_err(|e| (None, e))? => None,
                     _ => Some(match &projection {
-                        Some(p) => p.apply(&item),
+                        Some(paths) => project(&item, paths),
                         None => item,
                     }),
                 },

@@ -349,10 +349,14 @@ fn selects_by_key_index_and_scan() {
         "SELECT nested.l[1] FROM Music WHERE tags IS NOT MISSING",
     )
     .unwrap();
-    assert_eq!(
-        got,
-        items(json!([{"nested": {"M": {"l": {"L": [{"S": "two"}]}}}}]))
-    );
+    assert_eq!(got, items(json!([{"l[1]": {"S": "two"}}])));
+    let got = run(
+        &e,
+        &ns,
+        "SELECT nested.l[2].d, \"n\" FROM Music WHERE Artist = 'A' AND SongTitle = 'S1'",
+    )
+    .unwrap();
+    assert_eq!(got, items(json!([{"d": {"BOOL": true}, "n": {"N": "1"}}])));
     let got = run(&e, &ns, "SELECT SongTitle FROM Music WHERE nul IS NULL").unwrap();
     assert_eq!(got, items(json!([{"SongTitle": {"S": "S1"}}])));
     let got = run(
