@@ -369,31 +369,45 @@ fn brute_force(
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
-    /// SearchVectors returns exactly the brute-force ranking: ids and scores, ties by key.
+    /// SearchVectors returns exactly the brute-force ranking: ids and scores, ties by key,
+    /// with and without an INLINE_FILTER equality condition.
     #[test]
     fn search_equals_brute_force_ranking(
         f in prop_oneof![Just("COSINE"), Just("EUCLIDEAN"), Just("DOT_PRODUCT")],
-        vectors in prop::collection::vec(prop::collection::vec(-4i8..=4, 3), 1..40),
-        q in prop::collection::vec(-4i8..=4, 3),
+        vectors in prop::collection::vec((prop::collection::vec(-24i8..=24, 3), 0u8..3), 1..40),
+        q in prop::collection::vec(-24i8..=24, 3),
+        filter in prop::option::of(0u8..3),
         k in 1usize..12,
     ) {
         let (e, ns) = engine();
         let mut t = table(f, 3);
-        t["VectorIndexes"][0]["SearchSchema"] = json!(null);
-        t["AttributeDefinitions"] = json!([{"AttributeName": "id", "AttributeType": "S"}]);
+        t["VectorIndexes"][0]["SearchSchema"] =
+            json!([{"AttributeName": "kind", "SearchSchemaElementType": "INLINE_FILTER"}]);
+        t["AttributeDefinitions"] = json!([{"AttributeName": "id", "AttributeType": "S"},
+                                           {"AttributeName": "kind", "AttributeType": "S"}]);
         create(&e, &ns, t).expect("create");
         let mut items = Vec::new();
-        for (i, v) in vectors.iter().enumerate() {
-            let v: Vec<f32> = v.iter().map(|x| f32::from(*x) / 2.0).collect();
+        for (i, (v, kind)) in vectors.iter().enumerate() {
+            let v: Vec<f32> = v.iter().map(|x| f32::from(*x) / 8.0).collect();
             let id = format!("k{i:03}");
-            put(&e, &ns, json!({"id": {"S": id}, "emb": vector(&v)})).expect("put");
-            items.push((id, v));
+            put(&e, &ns, json!({"id": {"S": id}, "kind": {"S": format!("c{kind}")}, "emb": vector(&v)}))
+                .expect("put");
+            if filter.is_none_or(|want| want == *kind) {
+                items.push((id, v));
+            }
         }
-        let qf: Vec<f32> = q.iter().map(|x| f32::from(*x) / 2.0).collect();
-        let out = e.search_vectors(&ns, serde_json::from_value(json!({
+        let qf: Vec<f32> = q.iter().map(|x| f32::from(*x) / 8.0).collect();
+        let mut body = json!({
             "TableName": "docs", "IndexName": "vix", "TopK": k,
             "SearchVector": qf.iter().map(|x| json!({"N": x.to_string()})).collect::<Vec<_>>()
-        })).expect("input")).expect("search");
+        });
+        if let Some(want) = filter {
+            body["SearchConditionExpression"] = json!("kind = :k");
+            body["ExpressionAttributeValues"] = json!({":k": {"S": format!("c{want}")}});
+        }
+        let out = e
+            .search_vectors(&ns, serde_json::from_value(body).expect("input"))
+            .expect("search");
         let function: DistanceFunction = serde_json::from_value(json!(f)).expect("function");
         let expected = brute_force(function, &qf, &items, k);
         let got: Vec<(String, f32)> = ids(&out)
