@@ -830,15 +830,20 @@ impl Engine {
                     Ok((p, pk)) => Some(p.key_of(pk).0),
                     Err(_) => None,
                 };
-                let response = match plan.and_then(|(p, _)| self.run_write(ns, p)) {
-                    Ok((_, c)) => {
-                        add(c);
-                        BatchStatementResponse {
-                            table_name: table,
-                            ..Default::default()
+                let response = match plan {
+                    Ok((p, _)) => match self.run_write(ns, p) {
+                        Ok((_, c)) => {
+                            add(c);
+                            BatchStatementResponse {
+                                table_name: table,
+                                ..Default::default()
+                            }
                         }
-                    }
-                    Err(e) => failed(e),
+                        // A statement that failed while running names its table (DynamoDB
+                        // Local 3.3.1); one that failed validation does not.
+                        Err(e) => failed(e, table),
+                    },
+                    Err(e) => failed(e, None),
                 };
                 responses.push(response);
             }
@@ -853,7 +858,7 @@ impl Engine {
                             item,
                         }
                     }
-                    Err(e) => failed(e),
+                    Err(e) => failed(e, None),
                 };
                 responses.push(response);
             }
@@ -1114,7 +1119,7 @@ const TRANSACTION_SELECT_KEY: &str =
     "Select statements within ExecuteTransaction must specify the primary key in the where clause.";
 
 /// A batch statement's failure as AWS reports it.
-fn failed(e: Error) -> BatchStatementResponse {
+fn failed(e: Error, table_name: Option<String>) -> BatchStatementResponse {
     let (code, item) = match &e {
         Error::ConditionalCheckFailed { item, .. } => ("ConditionalCheckFailed", item.clone()),
         Error::ResourceNotFound(_) => ("ResourceNotFound", None),
@@ -1129,7 +1134,7 @@ fn failed(e: Error) -> BatchStatementResponse {
             message: e.to_string(),
             item,
         }),
-        table_name: None,
+        table_name,
         item: None,
     }
 }
