@@ -56,6 +56,16 @@ enum Val {
 }
 
 impl Val {
+    /// Whether a value over 400 KB is inside.
+    fn has_big(&self) -> bool {
+        match self {
+            Val::Big(n) => *n > 400_000,
+            Val::List(items) => items.iter().any(Val::has_big),
+            Val::Map(members) => members.iter().any(|(_, v)| v.has_big()),
+            _ => false,
+        }
+    }
+
     fn json(&self) -> Value {
         match self {
             Val::Num(i) => json!({"N": NUMBERS[*i % NUMBERS.len()]}),
@@ -182,9 +192,18 @@ fn cond() -> impl Strategy<Value = Option<Cond>> {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (key(), prop::collection::vec((0u8..4, val()), 0..4), cond(), any::<bool>())
-            .prop_map(|(key, attrs, cond, return_old)| Op::Put { key, attrs, cond, return_old }),
+            .prop_map(|(key, attrs, cond, return_old)| {
+                let cond = if attrs.iter().any(|(_, v)| v.has_big()) { None } else { cond };
+                Op::Put { key, attrs, cond, return_old }
+            }),
         4 => (key(), 0..NUMBERS.len(), prop::option::of((0u8..4, val())), prop::option::of(0u8..4), cond(), 0u8..5)
-            .prop_map(|(key, add, set, remove, cond, return_values)| Op::Update { key, add, set, remove, cond, return_values }),
+            .prop_map(|(key, add, set, remove, cond, return_values)| {
+                // Values over 400 KB go to PutItem only: in an update, which error comes first
+                // (value size, condition, number precision) is unverified on AWS, and DynamoDB
+                // Local and the engine order them differently.
+                let set = set.filter(|(_, v)| !v.has_big());
+                Op::Update { key, add, set, remove, cond, return_values }
+            }),
         2 => (key(), cond()).prop_map(|(key, cond)| Op::Delete { key, cond }),
         2 => (key(), any::<bool>()).prop_map(|(key, projection)| Op::Get { key, projection }),
         4 => (0u8..3, prop::option::of(1u8..5), any::<bool>(), prop::option::of(0u8..5), any::<bool>())
