@@ -60,11 +60,16 @@ pub(crate) fn not_well_formed(src: &str) -> Error {
     ))
 }
 
+/// How deeply parentheses, NOT, calls and literals may nest. Deeper statements are refused
+/// as not well formed instead of exhausting the stack (a statement may be 8 KB).
+const MAX_DEPTH: usize = 64;
+
 struct Parser<'s> {
     src: &'s str,
     toks: Vec<Token>,
     pos: usize,
     params: usize,
+    depth: usize,
 }
 
 type PResult<T> = Result<T, Error>;
@@ -77,6 +82,7 @@ pub fn parse(src: &str) -> Result<(Statement, usize), Error> {
         toks,
         pos: 0,
         params: 0,
+        depth: 0,
     };
     let stmt = p.statement()?;
     if p.pos != p.toks.len() {
@@ -88,6 +94,19 @@ pub fn parse(src: &str) -> Result<(Statement, usize), Error> {
 impl<'s> Parser<'s> {
     fn bad(&self) -> Error {
         not_well_formed(self.src)
+    }
+
+    /// Enters one nesting level; `leave` must follow on success.
+    fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.bad());
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
     }
 
     fn peek(&self) -> Option<&Token> {
@@ -389,7 +408,10 @@ impl<'s> Parser<'s> {
 
     fn not(&mut self) -> PResult<Expr> {
         if self.eat_kw("not") {
-            Ok(Expr::Not(Box::new(self.not()?)))
+            self.enter()?;
+            let inner = self.not()?;
+            self.leave();
+            Ok(Expr::Not(Box::new(inner)))
         } else {
             self.predicate()
         }
@@ -479,6 +501,13 @@ impl<'s> Parser<'s> {
     }
 
     fn primary(&mut self) -> PResult<Expr> {
+        self.enter()?;
+        let e = self.primary_inner();
+        self.leave();
+        e
+    }
+
+    fn primary_inner(&mut self) -> PResult<Expr> {
         let t = self.peek().cloned().ok_or_else(|| self.bad())?;
         match &t.tok {
             Tok::Punct("(") => {
@@ -521,6 +550,13 @@ impl<'s> Parser<'s> {
     }
 
     fn literal(&mut self) -> PResult<Lit> {
+        self.enter()?;
+        let l = self.literal_inner();
+        self.leave();
+        l
+    }
+
+    fn literal_inner(&mut self) -> PResult<Lit> {
         let t = self.next()?;
         Ok(match t.tok {
             Tok::Str(s) => Lit::Str(s),

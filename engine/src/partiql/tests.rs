@@ -129,6 +129,37 @@ fn syntax_errors_quote_the_statement() {
     }
 }
 
+/// Deep nesting used to recurse once per level; it is refused before the stack runs out.
+#[test]
+fn deep_nesting_is_refused_not_a_stack_overflow() {
+    for src in [
+        format!(
+            "SELECT * FROM t WHERE {}a = 1{}",
+            "(".repeat(4000),
+            ")".repeat(4000)
+        ),
+        format!("SELECT * FROM t WHERE {}a = 1", "NOT ".repeat(2000)),
+        format!(
+            "INSERT INTO t VALUE {{'a': {}1{}}}",
+            "[".repeat(4000),
+            "]".repeat(4000)
+        ),
+        format!(
+            "SELECT * FROM t WHERE a = {}1{}",
+            "size(".repeat(2000),
+            ")".repeat(2000)
+        ),
+    ] {
+        malformed(&src);
+    }
+    // Moderate nesting is fine.
+    parses(&format!(
+        "SELECT * FROM t WHERE {}a = 1{}",
+        "(".repeat(20),
+        ")".repeat(20)
+    ));
+}
+
 #[test]
 fn positioned_errors_name_line_column_and_length() {
     parse_error(
