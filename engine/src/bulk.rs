@@ -232,12 +232,51 @@ fn save(txn: &redb::WriteTransaction, op: &BulkOp) -> Result<()> {
 
 /// The lines of one input object, decompressed.
 fn read_object(s3: &S3Dir, input: &InputS3Configuration, key: &str) -> Result<String> {
-    let bytes = match input.input_compression_type.as_deref() {
-        Some("GZIP") => s3.read_gzip(&input.s3_bucket, key)?,
-        _ => s3.get(&input.s3_bucket, key)?,
+    read_text(
+        s3,
+        &input.s3_bucket,
+        input.input_compression_type.as_deref(),
+        key,
+    )
+}
+
+/// The text of object `key` in `bucket`, gunzipped when `compression` is `GZIP` (shared with
+/// ImportTable).
+pub(crate) fn read_text(
+    s3: &S3Dir,
+    bucket: &str,
+    compression: Option<&str>,
+    key: &str,
+) -> Result<String> {
+    let bytes = match compression {
+        Some("GZIP") => s3.read_gzip(bucket, key)?,
+        _ => s3.get(bucket, key)?,
     };
     String::from_utf8(bytes)
         .map_err(|_| Error::Validation(format!("object {key} is not valid UTF-8")))
+}
+
+/// Puts one input item the way PutItem would store it (size, nesting, key, index-key and
+/// vector checks, then `Engine::store`), inside `txn` (shared with ImportTable).
+pub(crate) fn put_record(
+    txn: &redb::WriteTransaction,
+    meta: &crate::catalog::TableMeta,
+    table_key: &str,
+    item: Item,
+) -> Result<()> {
+    check_item_size(&item)?;
+    check_nesting(&item)?;
+    let key_bytes = meta.primary_key().encode_item_key(&item)?;
+    check_index_keys(&item, &meta.index_key_types())?;
+    crate::vector::check_item(meta, &item)?;
+    let old = Engine::load_item(txn, meta, &key_bytes)?;
+    let slot = ItemSlot {
+        meta: meta.clone(),
+        table_key: table_key.to_string(),
+        key_bytes,
+        old,
+    };
+    Engine::store(txn, &slot, Some(&item))
 }
 
 #[derive(Deserialize)]
@@ -247,15 +286,15 @@ struct Line {
 }
 
 /// One input record: where it is, its text, and its item or why it has none.
-struct Record {
+pub(crate) struct Record {
     /// 1-based line (DYNAMODB_JSON) or record (ION) number in its object.
-    ordinal: usize,
-    raw: String,
-    item: Result<Item>,
+    pub(crate) ordinal: usize,
+    pub(crate) raw: String,
+    pub(crate) item: Result<Item>,
 }
 
-/// The records of one object's text in `format`.
-fn parse_records(format: &str, text: &str) -> Vec<Record> {
+/// The records of one object's text in `format` (`DYNAMODB_JSON` or `ION`).
+pub(crate) fn parse_records(format: &str, text: &str) -> Vec<Record> {
     if format == "ION" {
         return ion::records(text)
             .into_iter()
@@ -549,29 +588,16 @@ impl Engine {
         let mut failures = Vec::new();
         let result = self.write(|txn| {
             let meta = Engine::meta_in(txn, ns, &op.table)?;
-            let pk = meta.primary_key();
-            let index_keys = meta.index_key_types();
             let table_key = meta.catalog_key();
             for record in batch {
-                let checked = record.item.clone().and_then(|item| {
-                    check_item_size(&item)?;
-                    check_nesting(&item)?;
-                    let key_bytes = pk.encode_item_key(&item)?;
-                    check_index_keys(&item, &index_keys)?;
-                    crate::vector::check_item(&meta, &item)?;
-                    Ok((key_bytes, item))
-                });
-                match checked {
-                    Ok((key_bytes, item)) => {
-                        let old = Engine::load_item(txn, &meta, &key_bytes)?;
-                        let slot = ItemSlot {
-                            meta: meta.clone(),
-                            table_key: table_key.clone(),
-                            key_bytes,
-                            old,
-                        };
-                        Engine::store(txn, &slot, Some(&item))?;
-                    }
+                let put = record
+                    .item
+                    .clone()
+                    .and_then(|item| put_record(txn, &meta, &table_key, item));
+                match put {
+                    Ok(()) => {}
+                    // A storage failure fails the step, not the record.
+                    Err(e @ Error::Internal(_)) => return Err(e),
                     Err(e) => failures.push(serde_json::json!({
                         "object": object, "record": record.ordinal, "errorType": e.aws_type(),
                         "errorMessage": e.to_string(), "input": record.raw

@@ -78,6 +78,18 @@ pub enum Error {
     /// `DuplicateItemException`: a PartiQL INSERT names the key of an existing item.
     #[error("{0}")]
     DuplicateItem(String),
+    /// `InvalidExportTimeException`: the export time is outside the PITR window.
+    #[error("{0}")]
+    InvalidExportTime(String),
+    /// `ExportConflictException`: a `ClientToken` was reused for a different export.
+    #[error("{0}")]
+    ExportConflict(String),
+    /// `ExportNotFoundException`: no export has the given ARN.
+    #[error("{0}")]
+    ExportNotFound(String),
+    /// `ImportNotFoundException`: no import has the given ARN.
+    #[error("{0}")]
+    ImportNotFound(String),
 }
 
 /// Why one action of a cancelled transaction failed, or `Code: "None"` when it did not.
@@ -117,6 +129,10 @@ impl Error {
             Error::PointInTimeRecoveryUnavailable(_) => "PointInTimeRecoveryUnavailableException",
             Error::InvalidRestoreTime(_) => "InvalidRestoreTimeException",
             Error::PolicyNotFound(_) => "PolicyNotFoundException",
+            Error::InvalidExportTime(_) => "InvalidExportTimeException",
+            Error::ExportConflict(_) => "ExportConflictException",
+            Error::ExportNotFound(_) => "ExportNotFoundException",
+            Error::ImportNotFound(_) => "ImportNotFoundException",
         }
     }
 

@@ -15,6 +15,7 @@ mod codec;
 mod contributor_insights;
 mod engine;
 mod error;
+mod export_import;
 pub mod expr;
 mod ids;
 mod index;
@@ -68,6 +69,13 @@ pub use contributor_insights::{
 };
 pub use engine::{Engine, EngineBuilder, Namespace};
 pub use error::{CancellationReason, Error, Result};
+pub use export_import::{
+    CsvOptions, DescribeExportInput, DescribeImportInput, EXPORT_IMPORT_TOKEN_WINDOW_MS,
+    ExportDescription, ExportDescriptionOutput, ExportSummary, ExportTableToPointInTimeInput,
+    ImportSummary, ImportTableDescription, ImportTableInput, ImportTableOutput,
+    IncrementalExportSpecification, InputFormatOptions, ListExportsInput, ListExportsOutput,
+    ListImportsInput, ListImportsOutput, MAX_LIST_EXPORTS_IMPORTS, S3BucketSource,
+};
 pub use ids::IdSource;
 pub use item_ops::{
     ConsumedCapacity, DeleteItemInput, ExpressionParams, GetItemInput, GetItemOutput,

@@ -207,6 +207,66 @@ pub(crate) fn copy_items_at(
     Ok((count, size))
 }
 
+/// The items of `source` as they were at `at` (writes at `at` included), by encoded key: the
+/// read-only form of [`copy_items_at`], used by exports.
+pub(crate) fn items_at(
+    txn: &redb::ReadTransaction,
+    source: &TableMeta,
+    at: Timestamp,
+) -> Result<std::collections::BTreeMap<Vec<u8>, Vec<u8>>> {
+    let mut out = std::collections::BTreeMap::new();
+    let items_name = items_table_name(source.table_num);
+    match txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&items_name)) {
+        Ok(src) => {
+            for row in src.iter()? {
+                let (k, v) = row?;
+                out.insert(k.value().to_vec(), v.value().to_vec());
+            }
+        }
+        Err(redb::TableError::TableDoesNotExist(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let log_table = log_name(source.table_num);
+    match txn.open_table(log_def(&log_table)) {
+        Ok(log) => {
+            for row in log.range((at.0.saturating_add(1), 0u64)..)?.rev() {
+                let (_, v) = row?;
+                let (key, old) = decode_entry(v.value())?;
+                match old {
+                    Some(old) => out.insert(key.to_vec(), old.to_vec()),
+                    None => out.remove(key),
+                };
+            }
+        }
+        Err(redb::TableError::TableDoesNotExist(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(out)
+}
+
+/// The encoded keys of the items of `source` changed at times in `from..to` (milliseconds,
+/// `to` exclusive), each with the time of its last change there.
+pub(crate) fn changes_between(
+    txn: &redb::ReadTransaction,
+    source: &TableMeta,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<std::collections::BTreeMap<Vec<u8>, i64>> {
+    let mut out = std::collections::BTreeMap::new();
+    let log_table = log_name(source.table_num);
+    let log = match txn.open_table(log_def(&log_table)) {
+        Ok(log) => log,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(out),
+        Err(e) => return Err(e.into()),
+    };
+    for row in log.range((from.0, 0u64)..(to.0, 0u64))? {
+        let (k, v) = row?;
+        let (key, _) = decode_entry(v.value())?;
+        out.insert(key.to_vec(), k.value().0);
+    }
+    Ok(out)
+}
+
 /// `PointInTimeRecoverySpecification`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

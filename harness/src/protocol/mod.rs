@@ -436,6 +436,12 @@ impl Router {
             "PutResourcePolicy" => run(body, |i| e.put_resource_policy(ns, i)),
             "GetResourcePolicy" => run(body, |i| e.get_resource_policy(ns, i)),
             "DeleteResourcePolicy" => run(body, |i| e.delete_resource_policy(ns, i)),
+            "ExportTableToPointInTime" => run(body, |i| e.export_table_to_point_in_time(ns, i)),
+            "DescribeExport" => run(body, |i| e.describe_export(ns, i)),
+            "ListExports" => run(body, |i| e.list_exports(ns, i)),
+            "ImportTable" => run(body, |i| e.import_table(ns, i)),
+            "DescribeImport" => run(body, |i| e.describe_import(ns, i)),
+            "ListImports" => run(body, |i| e.list_imports(ns, i)),
             _ => Err(WireError::unknown_operation()),
         }
     }
