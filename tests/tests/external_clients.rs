@@ -199,6 +199,7 @@ fn boto3_pytest_suite() {
     let suite = manifest_dir().join("python");
     assert_exists(&suite.join("test_boto3.py"));
     assert_exists(&suite.join("test_backups.py"));
+    assert_exists(&suite.join("test_export_import.py"));
     assert_exists(&suite.join("test_vector.py"));
 
     let server = Server::start();
