@@ -1365,9 +1365,8 @@ fn send(world: &World, case: &Case) -> Result<Outcome, String> {
     let elapsed = started.elapsed();
     let status = resp.status().as_u16();
     let body = resp.body();
-    // Over HTTP, the answer to HEAD has the headers of the GET/POST answer but no body.
-    let head_over_tcp = world.served.is_some() && case.method == Method::HEAD;
-    let why = check_response(case, &resp, head_over_tcp);
+    let over_tcp = world.served.is_some();
+    let why = check_response(case, &resp, over_tcp);
     if let Err(e) = why {
         return Err(format!("{e}\n  answer: {status} {}", preview(body, 600)));
     }
@@ -1377,13 +1376,14 @@ fn send(world: &World, case: &Case) -> Result<Outcome, String> {
     Ok(Outcome { elapsed, status })
 }
 
-fn check_response(case: &Case, resp: &Response<Bytes>, head_over_tcp: bool) -> Result<(), String> {
+fn check_response(case: &Case, resp: &Response<Bytes>, over_tcp: bool) -> Result<(), String> {
     let status = resp.status().as_u16();
     let body = resp.body();
     if status != 200 && !(400..500).contains(&status) {
         return Err(format!("status {status}"));
     }
-    if head_over_tcp {
+    // Over HTTP, the answer to HEAD has the headers of the GET/POST answer but no body.
+    if over_tcp && case.method == Method::HEAD {
         return match (status, body.is_empty()) {
             (404, true) => Ok(()),
             _ => Err(format!(
@@ -1403,7 +1403,16 @@ fn check_response(case: &Case, resp: &Response<Bytes>, head_over_tcp: bool) -> R
     if resp.headers().get("x-amzn-requestid").is_none() {
         return Err("no x-amzn-RequestId".into());
     }
-    if case.expects_plain() {
+    // The server enforces the body cap while it reads the body, before the router looks at the
+    // method or content type: over HTTP, any oversized request is a 413 SerializationException.
+    let capped = over_tcp && case.body.len() > ddb_harness::protocol::DEFAULT_MAX_BODY;
+    if capped && status != 413 {
+        return Err(format!(
+            "a {} byte body answered {status}, not 413",
+            case.body.len()
+        ));
+    }
+    if case.expects_plain() && !capped {
         let expected: &[u8] = if case.method == Method::GET {
             b"healthy: dynamodb.us-east-1.amazonaws.com "
         } else {
