@@ -388,32 +388,56 @@ fn load_one<T: for<'de> Deserialize<'de>>(
     }
 }
 
-/// What a `ClientToken` already names: `Some(arn)` for a replay of the same request, an error
-/// for a different one, `None` when the token is new (it is then recorded for `arn`).
+/// What a `ClientToken` already names: `Some(arn)` for a replay of the same request within
+/// the window, an error for a different one, `None` when the token is new or expired.
 fn check_token(
-    txn: &redb::WriteTransaction,
+    engine: &Engine,
     def: TableDefinition<&str, (&str, &str, i64)>,
     key: &str,
     fingerprint: &str,
-    arn: &str,
     now: Timestamp,
     mismatch: impl FnOnce() -> Error,
 ) -> Result<Option<String>> {
-    let mut tokens = txn.open_table(def)?;
+    let txn = engine.db.begin_read()?;
+    let tokens = match txn.open_table(def) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
     let seen = tokens.get(key)?.map(|v| {
         let (a, f, t) = v.value();
         (a.to_string(), f.to_string(), t)
     });
-    if let Some((seen_arn, f, t)) = seen
-        && now.0 - t < EXPORT_IMPORT_TOKEN_WINDOW_MS
-    {
-        if f != fingerprint {
-            return Err(mismatch());
+    match seen {
+        Some((seen_arn, f, t)) if now.0 - t < EXPORT_IMPORT_TOKEN_WINDOW_MS => {
+            if f != fingerprint {
+                return Err(mismatch());
+            }
+            Ok(Some(seen_arn))
         }
-        return Ok(Some(seen_arn));
+        _ => Ok(None),
     }
-    tokens.insert(key, (arn, fingerprint, now.0))?;
-    Ok(None)
+}
+
+/// Saves a finished export or import record and, in the same transaction, its `ClientToken`
+/// (key, fingerprint): a request that failed remembers no token.
+fn save_record(
+    engine: &Engine,
+    records: TableDefinition<&str, &str>,
+    tokens: TableDefinition<&str, (&str, &str, i64)>,
+    arn: &str,
+    json: &str,
+    token: Option<(String, &str)>,
+    now: Timestamp,
+) -> Result<()> {
+    engine.write(|txn| {
+        txn.open_table(records)?.insert(arn, json)?;
+        if let Some((key, fingerprint)) = &token {
+            txn.open_table(tokens)?
+                .insert(key.as_str(), (arn, *fingerprint, now.0))?;
+        }
+        Ok(())
+    })
 }
 
 /// The key of a `ClientToken` in its namespace.
@@ -561,6 +585,9 @@ impl Engine {
 
         let id = operation_id(self, now);
         let arn = format!("{}/export/{id}", meta.arn());
+        // A bucket or prefix no S3 key can name is refused before anything is written.
+        let base = export_base(input.s3_prefix.as_deref(), &id);
+        s3.object_path(&input.s3_bucket, &format!("{base}/_started"))?;
         let mut fingerprint = input.clone();
         fingerprint.client_token = None;
         let fingerprint = to_json(&fingerprint)?;
@@ -597,21 +624,18 @@ impl Engine {
             }),
         };
         if let Some(token) = &input.client_token {
-            let replay = self.write(|txn| {
-                check_token(
-                    txn,
-                    EXPORT_TOKENS,
-                    &token_key(ns, token),
-                    &fingerprint,
-                    &arn,
-                    now,
-                    || {
-                        Error::ExportConflict(
-                            "There was a conflict when writing to the specified S3 bucket: ClientToken was used in a previous request with different parameters".into(),
-                        )
-                    },
-                )
-            })?;
+            let replay = check_token(
+                self,
+                EXPORT_TOKENS,
+                &token_key(ns, token),
+                &fingerprint,
+                now,
+                || {
+                    Error::ExportConflict(
+                        "There was a conflict when writing to the specified S3 bucket: ClientToken was used in a previous request with different parameters".into(),
+                    )
+                },
+            )?;
             if let Some(seen) = replay {
                 let rec: ExportRecord =
                     load_one(self, EXPORTS, &seen)?.ok_or_else(|| export_not_found(&seen))?;
@@ -650,11 +674,11 @@ impl Engine {
             started_ms: now.0,
         };
         let json = to_json(&rec)?;
-        self.write(|txn| {
-            txn.open_table(EXPORTS)?
-                .insert(arn.as_str(), json.as_str())?;
-            Ok(())
-        })?;
+        let token = input
+            .client_token
+            .as_deref()
+            .map(|t| (token_key(ns, t), fingerprint.as_str()));
+        save_record(self, EXPORTS, EXPORT_TOKENS, &arn, &json, token, now)?;
         Ok(ExportDescriptionOutput {
             export_description: response,
         })
@@ -803,21 +827,18 @@ impl Engine {
         fingerprint.client_token = None;
         let fingerprint = to_json(&fingerprint)?;
         if let Some(token) = &input.client_token {
-            let replay = self.write(|txn| {
-                check_token(
-                    txn,
-                    IMPORT_TOKENS,
-                    &token_key(ns, token),
-                    &fingerprint,
-                    &arn,
-                    now,
-                    || {
-                        Error::IdempotentParameterMismatch(
-                            "ClientToken was used in a previous ImportTable request with different parameters".into(),
-                        )
-                    },
-                )
-            })?;
+            let replay = check_token(
+                self,
+                IMPORT_TOKENS,
+                &token_key(ns, token),
+                &fingerprint,
+                now,
+                || {
+                    Error::IdempotentParameterMismatch(
+                        "ClientToken was used in a previous ImportTable request with different parameters".into(),
+                    )
+                },
+            )?;
             if let Some(seen) = replay {
                 let rec: ImportRecord =
                     load_one(self, IMPORTS, &seen)?.ok_or_else(|| import_not_found(&seen))?;
@@ -917,11 +938,11 @@ impl Engine {
             started_ms: now.0,
         };
         let json = to_json(&rec)?;
-        self.write(|txn| {
-            txn.open_table(IMPORTS)?
-                .insert(arn.as_str(), json.as_str())?;
-            Ok(())
-        })?;
+        let token = input
+            .client_token
+            .as_deref()
+            .map(|t| (token_key(ns, t), fingerprint.as_str()));
+        save_record(self, IMPORTS, IMPORT_TOKENS, &arn, &json, token, now)?;
         Ok(ImportTableOutput {
             import_table_description: response,
         })
@@ -993,6 +1014,17 @@ fn import_not_found(arn: &str) -> Error {
     Error::ImportNotFound(format!("Import not found: {arn}"))
 }
 
+/// The folder of an export's objects: `<S3Prefix>/AWSDynamoDB/<ExportId>`.
+fn export_base(prefix: Option<&str>, id: &str) -> String {
+    match prefix
+        .map(|p| p.trim_end_matches('/'))
+        .filter(|p| !p.is_empty())
+    {
+        Some(p) => format!("{p}/AWSDynamoDB/{id}"),
+        None => format!("AWSDynamoDB/{id}"),
+    }
+}
+
 /// Writes an export's objects; returns (manifest-summary key, item count, billed bytes).
 fn write_export(
     s3: &S3Dir,
@@ -1002,15 +1034,7 @@ fn write_export(
     started: Timestamp,
 ) -> Result<(String, u64, u64)> {
     let bucket = &desc.s3_bucket;
-    let prefix = desc
-        .s3_prefix
-        .as_deref()
-        .map(|p| p.trim_end_matches('/'))
-        .filter(|p| !p.is_empty());
-    let base = match prefix {
-        Some(p) => format!("{p}/AWSDynamoDB/{id}"),
-        None => format!("AWSDynamoDB/{id}"),
-    };
+    let base = export_base(desc.s3_prefix.as_deref(), id);
     s3.put(bucket, &format!("{base}/_started"), b"")?;
     let ext = if desc.export_format == "ION" {
         "ion.gz"

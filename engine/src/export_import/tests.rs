@@ -486,3 +486,29 @@ fn list_exports_pages_and_filters_by_table() {
             .is_err()
     );
 }
+
+#[test]
+fn a_failed_request_remembers_no_client_token() {
+    let (engine, ns, clock, _s3) = setup("failed-token");
+    enable_pitr(&engine, &ns);
+    clock.advance(Duration::from_secs(1));
+    let err = export(
+        &engine,
+        &ns,
+        json!({"ClientToken": "t", "S3Prefix": "../escape"}),
+    )
+    .expect_err("bad prefix");
+    assert_eq!(err.aws_type(), "ValidationException");
+    // The same token with other parameters is a new request, not a conflict.
+    let ok = export(&engine, &ns, json!({"ClientToken": "t"})).expect("export");
+    assert_eq!(
+        engine
+            .list_exports(&ns, ListExportsInput::default())
+            .expect("list")
+            .export_summaries
+            .iter()
+            .map(|e| e.export_arn.clone())
+            .collect::<Vec<_>>(),
+        vec![ok.export_arn]
+    );
+}
