@@ -341,11 +341,11 @@ impl Builder {
             } => {
                 let mut expr = "ADD a0 :n".to_string();
                 let mut values = json!({":n": Val::Num(*add).json()});
-                if let Some((n, v)) = set {
-                    if *n != 0 {
-                        expr = format!("SET a{n} = :s {expr}");
-                        values[":s"] = v.json();
-                    }
+                if let Some((n, v)) = set
+                    && *n != 0
+                {
+                    expr = format!("SET a{n} = :s {expr}");
+                    values[":s"] = v.json();
                 }
                 if let Some(r) = remove
                     && *r != 0

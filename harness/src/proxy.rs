@@ -301,15 +301,15 @@ async fn forward(
             ));
         }
     };
-    if let Some(signer) = &shared.signer {
-        if let Err(e) = sign(signer, &parts.method, &uri, &mut headers, &body).await {
-            tracing::warn!(error = %e, "cannot sign the request for AWS");
-            return Ok(proxy_error(
-                500,
-                "SigningException",
-                &format!("The proxy could not sign the request: {e}"),
-            ));
-        }
+    if let Some(signer) = &shared.signer
+        && let Err(e) = sign(signer, &parts.method, &uri, &mut headers, &body).await
+    {
+        tracing::warn!(error = %e, "cannot sign the request for AWS");
+        return Ok(proxy_error(
+            500,
+            "SigningException",
+            &format!("The proxy could not sign the request: {e}"),
+        ));
     }
     let mut out = Request::builder().method(parts.method.clone()).uri(uri);
     if let Some(h) = out.headers_mut() {
@@ -550,7 +550,7 @@ where
                     let conn = http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(Duration::from_secs(30))
-                        .serve_connection(TokioIo::new(stream), service_fn(move |r| handler(r)));
+                        .serve_connection(TokioIo::new(stream), service_fn(handler));
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
                         let _ = conn.await;
