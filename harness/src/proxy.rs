@@ -3,7 +3,7 @@
 //!
 //! Every request is forwarded to the upstream and its response is handed back unchanged
 //! (status, headers other than hop-by-hop ones, body bytes); each exchange is appended to a
-//! [`Cassette`](crate::cassette::Cassette) in completion order. When the upstream is AWS
+//! [`Cassette`] in completion order. When the upstream is AWS
 //! (`*.amazonaws.com`), requests are re-signed with SigV4 using the standard AWS credential
 //! chain (environment, profile files, SSO cache, IMDS, …) and DynamoDB Streams requests go to
 //! the region's `streams.dynamodb` endpoint; otherwise the client's own signature is forwarded

@@ -493,7 +493,7 @@ mod tests {
         );
         let diff = b["similar"].as_str().unwrap();
         assert!(
-            diff.contains("-          \"S\": \"a\"") && diff.contains("+          \"S\": \"b\""),
+            diff.contains("-        \"S\": \"a\"") && diff.contains("+        \"S\": \"b\""),
             "{diff}"
         );
     }
