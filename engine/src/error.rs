@@ -90,6 +90,9 @@ pub enum Error {
     /// `ImportNotFoundException`: no import has the given ARN.
     #[error("{0}")]
     ImportNotFound(String),
+    /// `ImportConflictException`: a `ClientToken` was reused for a different import.
+    #[error("{0}")]
+    ImportConflict(String),
 }
 
 /// Why one action of a cancelled transaction failed, or `Code: "None"` when it did not.
@@ -133,6 +136,7 @@ impl Error {
             Error::ExportConflict(_) => "ExportConflictException",
             Error::ExportNotFound(_) => "ExportNotFoundException",
             Error::ImportNotFound(_) => "ImportNotFoundException",
+            Error::ImportConflict(_) => "ImportConflictException",
         }
     }
 

@@ -22,10 +22,15 @@
 //! bucket or an empty prefix fails the import without creating the table.
 //!
 //! `ClientToken`s are kept 8 hours of engine time; a reused token with other parameters is
-//! `ExportConflictException` (export) or `IdempotentParameterMismatchException` (import), as
-//! the service model documents. Error texts: `TableNotFoundException` and
-//! `PointInTimeRecoveryUnavailableException` are AWS's (moto's AWS-verified tests); the others
-//! use the exception's documented description or are ours.
+//! `ExportConflictException` (export; the model's ClientToken documentation) or
+//! `ImportConflictException` "Import conflict: Duplicate request detected with conflicting
+//! parameters" (import: AWS's answer in terraform-provider-aws PR #34335's acceptance run,
+//! although the model's documentation says IdempotentParameterMismatch). An ImportTable whose
+//! table exists is `ResourceInUseException` even when it repeats an earlier request's token, as
+//! AWS answers (boto3 issue #3463), so a token replay only answers while the table is gone.
+//! Error texts: `TableNotFoundException` and `PointInTimeRecoveryUnavailableException` are
+//! AWS's (moto's AWS-verified tests), the import conflict text as above; the export conflict
+//! text mirrors it, and the others use the exception's documented description or are ours.
 //!
 //! Layout in redb: `exports` / `imports`: ARN → record as JSON; `export_tokens` /
 //! `import_tokens`: namespace and token → (ARN, request fingerprint, time).
@@ -632,7 +637,8 @@ impl Engine {
                 now,
                 || {
                     Error::ExportConflict(
-                        "There was a conflict when writing to the specified S3 bucket: ClientToken was used in a previous request with different parameters".into(),
+                        "Export conflict: Duplicate request detected with conflicting parameters"
+                            .into(),
                     )
                 },
             )?;
@@ -834,8 +840,9 @@ impl Engine {
                 &fingerprint,
                 now,
                 || {
-                    Error::IdempotentParameterMismatch(
-                        "ClientToken was used in a previous ImportTable request with different parameters".into(),
+                    Error::ImportConflict(
+                        "Import conflict: Duplicate request detected with conflicting parameters"
+                            .into(),
                     )
                 },
             )?;

@@ -512,3 +512,38 @@ fn a_failed_request_remembers_no_client_token() {
         vec![ok.export_arn]
     );
 }
+
+#[test]
+fn an_import_token_reused_with_other_parameters_is_an_import_conflict() {
+    let (engine, ns, _clock, s3) = setup("import-token");
+    s3.put("bkt", "in/a.json", b"{\"Item\":{\"id\":{\"N\":\"1\"}}}\n")
+        .expect("put");
+    let source = json!({"S3Bucket": "bkt", "S3KeyPrefix": "in/"});
+    import(
+        &engine,
+        &ns,
+        json!({"ClientToken": "tok", "S3BucketSource": source}),
+    )
+    .expect("import");
+    // The same request again: the table exists, so ResourceInUse (as AWS answers).
+    let again = import(
+        &engine,
+        &ns,
+        json!({"ClientToken": "tok", "S3BucketSource": source}),
+    )
+    .expect_err("exists");
+    assert_eq!(again.aws_type(), "ResourceInUseException");
+    let mut other = json!({"ClientToken": "tok", "S3BucketSource": source});
+    other["TableCreationParameters"] = json!({
+        "TableName": "copy2",
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "N"}],
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST"
+    });
+    let err = import(&engine, &ns, other).expect_err("conflict");
+    assert_eq!(err.aws_type(), "ImportConflictException");
+    assert_eq!(
+        err.to_string(),
+        "Import conflict: Duplicate request detected with conflicting parameters"
+    );
+}
