@@ -355,7 +355,7 @@ fn request(w: Workload, n: u64) -> (&'static str, Bytes) {
         Workload::Get => ("GetItem", get_body(n.wrapping_mul(7919))),
         Workload::Query => ("Query", query_body(n.wrapping_mul(7919))),
         Workload::Mix => {
-            if n % 5 == 0 {
+            if n.is_multiple_of(5) {
                 ("PutItem", put_body(n % PRELOAD))
             } else {
                 ("GetItem", get_body(n.wrapping_mul(7919)))

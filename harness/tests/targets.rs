@@ -350,7 +350,7 @@ async fn aws_target_signs_setup_client_and_teardown() {
         .unwrap();
     assert_eq!(out.item().unwrap()["name"], s("Ada"));
     let lister = aws_sdk_dynamodb::Client::new(&config("right-secret"));
-    assert_eq!(table_names(&lister).await, [users.clone()]);
+    assert_eq!(table_names(&lister).await, std::slice::from_ref(&users));
     drop(f);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !table_names(&lister).await.is_empty() {
