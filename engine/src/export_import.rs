@@ -269,7 +269,9 @@ pub struct ImportTableDescription {
     pub start_time: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<f64>,
-    pub processed_size_bytes: u64,
+    /// Absent until the import ends (AWS's initial ImportTable answer has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processed_size_bytes: Option<u64>,
     pub processed_item_count: u64,
     pub imported_item_count: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -873,7 +875,7 @@ impl Engine {
             table_creation_parameters: input.table_creation_parameters.clone(),
             start_time: now.as_epoch_seconds(),
             end_time: None,
-            processed_size_bytes: 0,
+            processed_size_bytes: None,
             processed_item_count: 0,
             imported_item_count: 0,
             failure_code: None,
@@ -904,8 +906,9 @@ impl Engine {
                     .and_then(|o| o.csv.clone())
                     .unwrap_or_default();
                 let mut items: Vec<Result<Item>> = Vec::new();
+                let mut processed_bytes = 0u64;
                 for object in &objects {
-                    desc.processed_size_bytes += object.size;
+                    processed_bytes += object.size;
                     match read_text(&s3, &source.s3_bucket, Some(&compression), &object.key) {
                         Err(e) => items.push(Err(e)),
                         Ok(text) if format == "CSV" => {
@@ -932,6 +935,7 @@ impl Engine {
                 desc.table_id = Some(out.table_description.table_id.clone());
                 response = desc.clone();
                 desc.import_status = "COMPLETED".into();
+                desc.processed_size_bytes = Some(processed_bytes);
                 desc.processed_item_count = processed;
                 desc.imported_item_count = imported;
                 desc.error_count = errors;

@@ -153,9 +153,12 @@ def test_export_a_table_and_import_the_export_into_a_new_table_with_identical_it
         TableCreationParameters={"TableName": target, **KEYS},
     )["ImportTableDescription"]
     assert imported["ImportStatus"] == "IN_PROGRESS"
+    assert "ProcessedSizeBytes" not in imported and "EndTime" not in imported
     desc = client.describe_import(ImportArn=imported["ImportArn"])["ImportTableDescription"]
     assert desc["ImportStatus"] == "COMPLETED"
     assert (desc["ProcessedItemCount"], desc["ImportedItemCount"], desc["ErrorCount"]) == (30, 30, 0)
+    data_file = os.path.join(s3_dir, bkt, files[0]["dataFileS3Key"])
+    assert desc["ProcessedSizeBytes"] == os.path.getsize(data_file)
     assert scan_all(client, target) == scan_all(client, source)
 
     listed = client.list_exports(TableArn=arn)["ExportSummaries"]

@@ -349,12 +349,8 @@ fn ion_export_imports_back_into_identical_items() {
 #[test]
 fn import_counts_bad_records_and_reads_csv() {
     let (engine, ns, _clock, s3) = setup("csv");
-    s3.put(
-        "bkt",
-        "csv/a.csv",
-        b"id;name;empty\n1;one;\n2;\"two; too\";x\nnot-a-number;bad;\n3;a;b;c\n",
-    )
-    .expect("put");
+    let csv: &[u8] = b"id;name;empty\n1;one;\n2;\"two; too\";x\nnot-a-number;bad;\n3;a;b;c\n";
+    s3.put("bkt", "csv/a.csv", csv).expect("put");
     let desc = import(
         &engine,
         &ns,
@@ -362,6 +358,7 @@ fn import_counts_bad_records_and_reads_csv() {
                "S3BucketSource": {"S3Bucket": "bkt", "S3KeyPrefix": "csv/"}}),
     )
     .expect("import");
+    assert_eq!(desc.processed_size_bytes, None);
     let done = engine
         .describe_import(
             &ns,
@@ -379,6 +376,7 @@ fn import_counts_bad_records_and_reads_csv() {
         ),
         (4, 2, 2)
     );
+    assert_eq!(done.processed_size_bytes, Some(csv.len() as u64));
     let items = items_of(&engine, &ns, "copy");
     assert_eq!(
         serde_json::to_value(&items).expect("json"),
