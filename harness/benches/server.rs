@@ -572,21 +572,28 @@ async fn fixture_startup(runs: usize) -> (Duration, Duration) {
         let f = ddb_harness::Fixture::builder()
             .seed(i as u64)
             .table_json(
-                r#"{"TableName":"t","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
+                r#"{"TableName":"fixture","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
                     "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}"#,
             )
             .build()
             .await;
-        let Ok(f) = f else { continue };
+        let f = match f {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("fixture: {e}");
+                continue;
+            }
+        };
         let got = f
             .client()
             .get_item()
-            .table_name("t")
+            .table_name("fixture")
             .key("pk", AttributeValue::S("k".into()))
             .send()
             .await;
-        if got.is_ok() {
-            took.push(began.elapsed());
+        match got {
+            Ok(_) => took.push(began.elapsed()),
+            Err(e) => eprintln!("fixture GetItem: {e:?}"),
         }
     }
     (median(&mut took), p99(&mut took))
@@ -731,35 +738,42 @@ async fn run(secs: f64, items: u64, local_items: u64) -> Report {
     }
     r.line("");
 
-    // HTTP throughput and latency.
-    let mut servers: Vec<Server> = Vec::new();
-    if let Some(c) = start_ceiling().await {
-        servers.push(c);
-    }
-    for file in [false, true] {
-        if let Some(s) = start_serve(file).await {
-            servers.push(s);
-        }
-    }
-    if let Some(l) = local {
-        servers.push(l);
-    }
+    // HTTP throughput and latency: one server at a time, so that none competes with another
+    // (a JVM collecting garbage in the background, say) for this machine's cores.
+    let starters: Vec<(&str, bool)> = vec![
+        ("ceiling", true),
+        ("memory", true),
+        ("file", true),
+        ("local", local.is_some()),
+    ];
+    drop(local);
     if which("dynoxide").is_none() {
         eprintln!("Dynoxide is not installed; it is left out of this run");
     }
-    for s in &servers {
-        if !s.name.starts_with("ceiling")
-            && let Err(e) = prepare(&s.addr).await
-        {
-            eprintln!("preparing {}: {e}", s.name);
-        }
-    }
     let workloads = [Workload::Put, Workload::Get, Workload::Query, Workload::Mix];
-    let mut results: Vec<(Workload, usize, Vec<Cell>)> = Vec::new();
-    for w in workloads {
-        for conc in [1usize, 32] {
-            let mut row = Vec::new();
-            for s in &servers {
+    let mut names: Vec<String> = Vec::new();
+    let mut columns: Vec<Vec<Cell>> = Vec::new();
+    for (which_server, present) in starters {
+        if !present {
+            continue;
+        }
+        let server = match which_server {
+            "ceiling" => start_ceiling().await,
+            "memory" => start_serve(false).await,
+            "file" => start_serve(true).await,
+            _ => start_dynamodb_local().await,
+        };
+        let Some(s) = server else { continue };
+        if which_server != "ceiling" {
+            if let Err(e) = prepare(&s.addr).await {
+                eprintln!("preparing {}: {e}", s.name);
+            }
+            // Warm-up: JIT, caches, connection pools.
+            let _ = load(&s.addr, Workload::Mix, 8, secs.min(2.0)).await;
+        }
+        let mut column = Vec::new();
+        for w in workloads {
+            for conc in [1usize, 32] {
                 let cell = load(&s.addr, w, conc, secs).await;
                 eprintln!(
                     "{} c={conc} {}: {:.0} ops/s p50 {:.3} ms p99 {:.3} ms errors {}",
@@ -770,26 +784,33 @@ async fn run(secs: f64, items: u64, local_items: u64) -> Report {
                     cell.p99_ms,
                     cell.errors
                 );
-                row.push(cell);
+                column.push(cell);
             }
-            results.push((w, conc, row));
         }
+        names.push(s.name.clone());
+        columns.push(column);
     }
+    let results: Vec<(Workload, usize, Vec<Cell>)> = workloads
+        .iter()
+        .flat_map(|w| [(*w, 1usize), (*w, 32usize)])
+        .enumerate()
+        .map(|(i, (w, conc))| (w, conc, columns.iter().map(|c| c[i]).collect()))
+        .collect();
     r.line("## HTTP throughput and latency");
     r.line("");
     r.line("ops/s (p50 / p99 ms); ratios are to the ceiling and to DynamoDB Local measured in the same cell.");
     r.line("");
     let mut head = String::from("| workload | clients |");
     let mut rule = String::from("|---|---|");
-    for s in &servers {
-        let _ = write!(head, " {} |", s.name);
+    for name in &names {
+        let _ = write!(head, " {name} |");
         rule.push_str("---|");
     }
     head.push_str(" ours (memory) ÷ ceiling | ours (memory) ÷ DynamoDB Local |");
     rule.push_str("---|---|");
     r.line(&head);
     r.line(&rule);
-    let idx = |prefix: &str| servers.iter().position(|s| s.name.starts_with(prefix));
+    let idx = |prefix: &str| names.iter().position(|n| n.starts_with(prefix));
     let (ceil_i, ours_i, local_i) = (
         idx("ceiling"),
         idx("ddb-harness (memory)"),
@@ -835,7 +856,6 @@ async fn run(secs: f64, items: u64, local_items: u64) -> Report {
     r.line("| server | items | RSS before | RSS after | per item | ÷ raw size |");
     r.line("|---|---|---|---|---|---|");
     let raw = item(1, None).to_string().len() as f64;
-    drop(servers);
     for (file, n) in [(false, items), (true, items)] {
         if let Some(s) = start_serve(file).await {
             memory_row(&mut r, &s, n, raw).await;
