@@ -302,7 +302,7 @@ impl Engine {
             let n = self
                 .writes
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if (n + 1) % DURABLE_EVERY != 0 {
+            if !(n + 1).is_multiple_of(DURABLE_EVERY) {
                 txn.set_durability(redb::Durability::None)
                     .map_err(|e| Error::Internal(e.to_string()))?;
             }
