@@ -47,7 +47,26 @@ fn main() -> std::process::ExitCode {
         results.len(),
         root.display()
     );
-    println!("{}", summary_table(&summarize(&results)));
+    let summary = summarize(&results);
+    println!("{}", summary_table(&summary));
+    // Every operation of the service models, recorded or not, so gaps in the recordings show.
+    let models = [
+        ddb_harness::protocol::validate::ServiceModel::dynamodb(),
+        ddb_harness::protocol::validate::ServiceModel::streams(),
+    ];
+    let all: Vec<&str> = models.iter().flat_map(|m| m.operation_names()).collect();
+    let missing: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|op| !summary.contains_key(*op))
+        .collect();
+    println!(
+        "{} of the {} operations in the service models have recorded exchanges; not recorded ({}): {}",
+        all.len() - missing.len(),
+        all.len(),
+        missing.len(),
+        missing.join(", ")
+    );
     if failures.is_empty() {
         std::process::ExitCode::SUCCESS
     } else {

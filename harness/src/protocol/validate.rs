@@ -409,6 +409,13 @@ impl ServiceModel {
         })
     }
 
+    /// The model's operation names, sorted.
+    pub fn operation_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.operations.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
     /// Whether the model defines operation `op` (e.g. `"PutItem"`).
     pub fn has_operation(&self, op: &str) -> bool {
         self.operations.contains_key(op)
