@@ -239,40 +239,38 @@ async fn handle(
     let req = Request::from_parts(parts, body);
     let started = std::time::Instant::now();
     // Injected latency sleeps in the router, so with fault rules every request takes the pool.
-    if router.faults().is_none() && runs_inline(&op, req.body().len()) {
-        let resp = router.handle(req);
-        tracing::info!(target: "ddb_harness::request", op = %op, status = resp.status().as_u16(), micros = started.elapsed().as_micros() as u64);
-        return Ok(stamped(&engine, resp));
-    }
-    let call = tokio::time::timeout_at(
-        deadline,
-        tokio::task::spawn_blocking(move || router.handle(req)),
-    );
-    let resp = match call.await {
-        Ok(Ok(resp)) => resp,
-        Err(_) => {
-            tracing::warn!(op = %op, "request exceeded the request timeout");
-            error_response(&WireError {
-                status: 500,
-                type_: "com.amazonaws.dynamodb.v20120810#InternalServerError".into(),
-                message: Some("Internal server error".into()),
-                message_key: "message",
-                extra: None,
-            })
-        }
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "request handler failed");
-            error_response(&WireError {
-                status: 500,
-                type_: "com.amazonaws.dynamodb.v20120810#InternalServerError".into(),
-                message: Some("Internal server error".into()),
-                message_key: "message",
-                extra: None,
-            })
+    let resp = if router.faults().is_none() && runs_inline(&op, req.body().len()) {
+        router.handle(req)
+    } else {
+        let call = tokio::time::timeout_at(
+            deadline,
+            tokio::task::spawn_blocking(move || router.handle(req)),
+        );
+        match call.await {
+            Ok(Ok(resp)) => resp,
+            Err(_) => {
+                tracing::warn!(op = %op, "request exceeded the request timeout");
+                internal_error()
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "request handler failed");
+                internal_error()
+            }
         }
     };
     tracing::info!(target: "ddb_harness::request", op = %op, status = resp.status().as_u16(), micros = started.elapsed().as_micros() as u64);
     Ok(stamped(&engine, resp))
+}
+
+/// AWS's InternalServerError, for a request that timed out or whose handler failed.
+fn internal_error() -> Response<Bytes> {
+    error_response(&WireError {
+        status: 500,
+        type_: "com.amazonaws.dynamodb.v20120810#InternalServerError".into(),
+        message: Some("Internal server error".into()),
+        message_key: "message",
+        extra: None,
+    })
 }
 
 /// Whether a request runs on the connection's own thread rather than the blocking pool: the
