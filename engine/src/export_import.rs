@@ -350,6 +350,61 @@ struct ImportRecord {
     started_ms: i64,
 }
 
+/// What export and import records share: an owner, a table, an ARN and a start time.
+trait Job: for<'de> Deserialize<'de> {
+    fn owned_by(&self, ns: &Namespace) -> bool;
+    fn table_arn(&self) -> &str;
+    /// Start time, then ARN: the order of List answers (oldest first).
+    fn order(&self) -> (i64, &str);
+}
+
+impl Job for ExportRecord {
+    fn owned_by(&self, ns: &Namespace) -> bool {
+        self.account == ns.account && self.region == ns.region
+    }
+    fn table_arn(&self) -> &str {
+        &self.desc.table_arn
+    }
+    fn order(&self) -> (i64, &str) {
+        (self.started_ms, &self.desc.export_arn)
+    }
+}
+
+impl Job for ImportRecord {
+    fn owned_by(&self, ns: &Namespace) -> bool {
+        self.account == ns.account && self.region == ns.region
+    }
+    fn table_arn(&self) -> &str {
+        &self.desc.table_arn
+    }
+    fn order(&self) -> (i64, &str) {
+        (self.started_ms, &self.desc.import_arn)
+    }
+}
+
+/// The record `arn` of `def` if `ns` owns it.
+fn job<R: Job>(
+    engine: &Engine,
+    def: TableDefinition<&str, &str>,
+    ns: &Namespace,
+    arn: &str,
+) -> Result<Option<R>> {
+    Ok(load_one::<R>(engine, def, arn)?.filter(|r| r.owned_by(ns)))
+}
+
+/// The records of `def` that `ns` owns, of one table when `table_arn` is given, oldest first.
+fn jobs<R: Job>(
+    engine: &Engine,
+    def: TableDefinition<&str, &str>,
+    ns: &Namespace,
+    table_arn: Option<&str>,
+) -> Result<Vec<R>> {
+    let mut all: Vec<R> = load_all(engine, def)?;
+    all.retain(|r| r.owned_by(ns) && table_arn.is_none_or(|t| t == r.table_arn()));
+    all.sort_by(|a, b| a.order().cmp(&b.order()));
+    Ok(all)
+}
+
 fn corrupt(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("export/import record is corrupt: {e}"))
 }
@@ -743,8 +798,7 @@ impl Engine {
         ns: &Namespace,
         input: DescribeExportInput,
     ) -> Result<ExportDescriptionOutput> {
-        let rec: ExportRecord = load_one(self, EXPORTS, &input.export_arn)?
-            .filter(|r: &ExportRecord| r.account == ns.account && r.region == ns.region)
+        let rec: ExportRecord = job(self, EXPORTS, ns, &input.export_arn)?
             .ok_or_else(|| export_not_found(&input.export_arn))?;
         Ok(ExportDescriptionOutput {
             export_description: rec.desc,
@@ -759,18 +813,7 @@ impl Engine {
     ) -> Result<ListExportsOutput> {
         let start = page_start(input.next_token.as_deref(), 1)?;
         let limit = page_size(input.max_results);
-        let mut all: Vec<ExportRecord> = load_all(self, EXPORTS)?;
-        all.retain(|r| {
-            r.account == ns.account
-                && r.region == ns.region
-                && input
-                    .table_arn
-                    .as_ref()
-                    .is_none_or(|t| *t == r.desc.table_arn)
-        });
-        all.sort_by(|a, b| {
-            (a.started_ms, &a.desc.export_arn).cmp(&(b.started_ms, &b.desc.export_arn))
-        });
+        let all: Vec<ExportRecord> = jobs(self, EXPORTS, ns, input.table_arn.as_deref())?;
         let page: Vec<ExportSummary> = all
             .iter()
             .skip(start)
@@ -965,8 +1008,7 @@ impl Engine {
         ns: &Namespace,
         input: DescribeImportInput,
     ) -> Result<ImportTableOutput> {
-        let rec: ImportRecord = load_one(self, IMPORTS, &input.import_arn)?
-            .filter(|r: &ImportRecord| r.account == ns.account && r.region == ns.region)
+        let rec: ImportRecord = job(self, IMPORTS, ns, &input.import_arn)?
             .ok_or_else(|| import_not_found(&input.import_arn))?;
         Ok(ImportTableOutput {
             import_table_description: rec.desc,
@@ -982,18 +1024,7 @@ impl Engine {
         // The model's ImportNextToken is 112 to 1024 characters of 16-hex-digit groups.
         let start = page_start(input.next_token.as_deref(), 7)?;
         let limit = page_size(input.page_size);
-        let mut all: Vec<ImportRecord> = load_all(self, IMPORTS)?;
-        all.retain(|r| {
-            r.account == ns.account
-                && r.region == ns.region
-                && input
-                    .table_arn
-                    .as_ref()
-                    .is_none_or(|t| *t == r.desc.table_arn)
-        });
-        all.sort_by(|a, b| {
-            (a.started_ms, &a.desc.import_arn).cmp(&(b.started_ms, &b.desc.import_arn))
-        });
+        let all: Vec<ImportRecord> = jobs(self, IMPORTS, ns, input.table_arn.as_deref())?;
         let page: Vec<ImportSummary> = all
             .iter()
             .skip(start)
