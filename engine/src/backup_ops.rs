@@ -16,6 +16,18 @@
 //! `ContinuousBackupsUnavailableException`, which AWS raises while something is still in
 //! progress, never occur.
 //!
+//! **System backups.** Deleting a table with PITR enabled takes a `SYSTEM` backup of it in the
+//! DeleteTable transaction ([`create_system_backup`]): AWS's developer guide ("Delete a table
+//! with PITR enabled", PointInTimeRecovery_Howitworks) says DynamoDB "automatically creates a
+//! backup snapshot called a system backup and retains it for 35 days", named
+//! `table-name$DeletedTableBackup`. What AWS answers for one was measured by ack-api-quirks
+//! (finding DDB-BACKUP-015, 2026-10): ARN suffix `<epoch ms>-00000000`, `BackupType` `SYSTEM`,
+//! `BackupExpiryDateTime` 35 days after creation, empty `SourceTableFeatureDetails`, listed
+//! only for `BackupType` `SYSTEM` or `ALL`, restorable, and DeleteBackup refused with
+//! "Invalid Request: User is not allowed to delete the system backup with arn <arn>. It will
+//! automatically expire on <time>". Here it expires by the engine clock: from its expiry on it
+//! is not found, and expired ones are purged by the next backup write.
+//!
 //! Error texts: `BackupNotFoundException` ("Backup not found: ARN") as AWS answers it
 //! (turbot/steampipe-plugin-aws#1913); `TableNotFoundException` ("Table not found: …") as in
 //! moto's AWS-verified export tests; `TableAlreadyExistsException` follows the same pattern.
@@ -46,6 +58,10 @@ const BACKUP_COUNTER: &str = "backup";
 /// The largest `Limit` ListBackups accepts, and its default.
 pub const MAX_LIST_BACKUPS: i64 = 100;
 
+/// How long a `SYSTEM` backup is kept: 35 days (AWS's BackupSummary.BackupExpiryDateTime
+/// documentation: "expires automatically 35 days after its creation").
+const SYSTEM_BACKUP_RETENTION_MS: i64 = 35 * 86_400_000;
+
 fn backup_items_name(n: u64) -> String {
     format!("backup_items/{n}")
 }
@@ -67,6 +83,32 @@ pub struct BackupMeta {
     pub size_bytes: u64,
     /// The source table's metadata at backup time.
     pub table: TableMeta,
+    /// Who made it: CreateBackup (`USER`) or DeleteTable of a PITR table (`SYSTEM`).
+    #[serde(default)]
+    pub backup_type: BackupKind,
+    /// When a `SYSTEM` backup expires; `None` for `USER` backups, which never do.
+    #[serde(default)]
+    pub expires: Option<Timestamp>,
+}
+
+/// `BackupType` of a stored backup.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum BackupKind {
+    /// An on-demand backup taken by CreateBackup.
+    #[default]
+    USER,
+    /// The backup DeleteTable takes of a table with PITR enabled.
+    SYSTEM,
+}
+
+impl BackupKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            BackupKind::USER => "USER",
+            BackupKind::SYSTEM => "SYSTEM",
+        }
+    }
 }
 
 /// `RestoreSummary` of a restored table.
@@ -165,9 +207,12 @@ pub struct BackupDetails {
     pub backup_size_bytes: u64,
     /// `CREATING`, `AVAILABLE` or `DELETED`.
     pub backup_status: String,
-    /// `USER` for on-demand backups.
+    /// `USER` for on-demand backups, `SYSTEM` for the backup of a deleted PITR table.
     pub backup_type: String,
     pub backup_creation_date_time: f64,
+    /// When a `SYSTEM` backup expires, epoch seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_expiry_date_time: Option<f64>,
 }
 
 /// `SourceTableDetails`.
@@ -272,6 +317,8 @@ pub struct BackupSummary {
     pub backup_arn: String,
     pub backup_name: String,
     pub backup_creation_date_time: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_expiry_date_time: Option<f64>,
     pub backup_status: String,
     pub backup_type: String,
     pub backup_size_bytes: u64,
@@ -306,16 +353,82 @@ fn backup_not_found(arn: &str) -> Error {
     Error::BackupNotFound(format!("Backup not found: {arn}"))
 }
 
+/// The backup stored under `arn`, unless there is none or it has expired at `now`.
 fn load_backup<T: ReadableTable<&'static str, &'static str>>(
     backups: &T,
     arn: &str,
+    now: Timestamp,
 ) -> Result<Option<BackupMeta>> {
     match backups.get(arn)? {
         None => Ok(None),
-        Some(v) => serde_json::from_str(v.value())
-            .map(Some)
+        Some(v) => serde_json::from_str::<BackupMeta>(v.value())
+            .map(|b| b.is_live(now).then_some(b))
             .map_err(|e| Error::Internal(format!("backup entry is corrupt: {e}"))),
     }
+}
+
+/// Removes every backup that has expired at `now`, with its items.
+fn purge_expired(txn: &redb::WriteTransaction, now: Timestamp) -> Result<()> {
+    let mut backups = txn.open_table(BACKUPS)?;
+    let mut expired = Vec::new();
+    for row in backups.iter()? {
+        let (k, v) = row?;
+        let b: BackupMeta = serde_json::from_str(v.value())
+            .map_err(|e| Error::Internal(format!("backup entry is corrupt: {e}")))?;
+        if !b.is_live(now) {
+            expired.push((k.value().to_string(), b.backup_num));
+        }
+    }
+    for (arn, num) in expired {
+        backups.remove(arn.as_str())?;
+        let name = backup_items_name(num);
+        txn.delete_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
+    }
+    Ok(())
+}
+
+/// Takes the `SYSTEM` backup of `meta`, a table with PITR enabled being deleted in `txn`:
+/// its items as they are now (before the caller drops them), named
+/// `<table>$DeletedTableBackup`, expiring 35 days after `now`. `stats` is the table's (item
+/// count, size in bytes).
+pub(crate) fn create_system_backup(
+    txn: &redb::WriteTransaction,
+    meta: &TableMeta,
+    now: Timestamp,
+    stats: (u64, u64),
+) -> Result<()> {
+    purge_expired(txn, now)?;
+    let backup_num = Engine::next_counter(txn, BACKUP_COUNTER)?;
+    // AWS's system backups end in eight zeros where user backups have random hex.
+    let arn = format!("{}/backup/{:014}-00000000", meta.arn(), now.0.max(0));
+    let mut backups = txn.open_table(BACKUPS)?;
+    if let Some(old) = load_backup(&backups, &arn, Timestamp(i64::MIN))? {
+        // The same table name deleted twice within a millisecond: the newer backup wins.
+        let name = backup_items_name(old.backup_num);
+        txn.delete_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
+    }
+    let items_name = items_table_name(meta.table_num);
+    let copy_name = backup_items_name(backup_num);
+    let src = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&items_name))?;
+    let mut dst = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&copy_name))?;
+    for row in src.iter()? {
+        let (k, v) = row?;
+        dst.insert(k.value(), v.value())?;
+    }
+    let backup = BackupMeta {
+        arn,
+        name: format!("{}$DeletedTableBackup", meta.name),
+        backup_num,
+        created: now,
+        item_count: stats.0,
+        size_bytes: stats.1,
+        table: meta.clone(),
+        backup_type: BackupKind::SYSTEM,
+        expires: Some(Timestamp(now.0.saturating_add(SYSTEM_BACKUP_RETENTION_MS))),
+    };
+    let json = serde_json::to_string(&backup).map_err(|e| Error::Internal(e.to_string()))?;
+    backups.insert(backup.arn.as_str(), json.as_str())?;
+    Ok(())
 }
 
 fn billing_mode_name(mode: BillingMode) -> &'static str {
@@ -326,14 +439,20 @@ fn billing_mode_name(mode: BillingMode) -> &'static str {
 }
 
 impl BackupMeta {
+    /// Whether the backup still exists at `now` (`SYSTEM` backups expire).
+    fn is_live(&self, now: Timestamp) -> bool {
+        self.expires.is_none_or(|e| now < e)
+    }
+
     fn details(&self, status: &str) -> BackupDetails {
         BackupDetails {
             backup_arn: self.arn.clone(),
             backup_name: self.name.clone(),
             backup_size_bytes: self.size_bytes,
             backup_status: status.into(),
-            backup_type: "USER".into(),
+            backup_type: self.backup_type.as_str().into(),
             backup_creation_date_time: self.created.as_epoch_seconds(),
+            backup_expiry_date_time: self.expires.map(Timestamp::as_epoch_seconds),
         }
     }
 
@@ -345,8 +464,9 @@ impl BackupMeta {
             backup_arn: self.arn.clone(),
             backup_name: self.name.clone(),
             backup_creation_date_time: self.created.as_epoch_seconds(),
+            backup_expiry_date_time: self.expires.map(Timestamp::as_epoch_seconds),
             backup_status: "AVAILABLE".into(),
-            backup_type: "USER".into(),
+            backup_type: self.backup_type.as_str().into(),
             backup_size_bytes: self.size_bytes,
         }
     }
@@ -370,6 +490,9 @@ impl BackupMeta {
         };
         let lsis: Vec<IndexInfo> = t.lsis.iter().map(|i| info(i, false)).collect();
         let gsis: Vec<IndexInfo> = t.gsis.iter().map(|i| info(i, true)).collect();
+        // AWS describes a SYSTEM backup's features as `{}` (DDB-BACKUP-015); a restore still
+        // rebuilds the indexes from the stored definitions.
+        let system = self.backup_type == BackupKind::SYSTEM;
         BackupDescription {
             backup_details: self.details(status),
             source_table_details: SourceTableDetails {
@@ -385,10 +508,10 @@ impl BackupMeta {
                 billing_mode: billing_mode_name(t.billing_mode).into(),
             },
             source_table_feature_details: SourceTableFeatureDetails {
-                local_secondary_indexes: (!lsis.is_empty()).then_some(lsis),
-                global_secondary_indexes: (!gsis.is_empty()).then_some(gsis),
-                stream_description: desc.stream_specification,
-                sse_description: desc.sse_description,
+                local_secondary_indexes: (!system && !lsis.is_empty()).then_some(lsis),
+                global_secondary_indexes: (!system && !gsis.is_empty()).then_some(gsis),
+                stream_description: desc.stream_specification.filter(|_| !system),
+                sse_description: desc.sse_description.filter(|_| !system),
             },
         }
     }
@@ -580,6 +703,7 @@ impl Engine {
                     Error::TableNotFound(format!("Table not found: {}", input.table_name))
                 })?
             };
+            purge_expired(txn, now)?;
             let backup_num = Engine::next_counter(txn, BACKUP_COUNTER)?;
             let arn = format!(
                 "{}/backup/{:014}-{:08x}",
@@ -608,6 +732,8 @@ impl Engine {
                 item_count,
                 size_bytes,
                 table: meta,
+                backup_type: BackupKind::USER,
+                expires: None,
             };
             let json =
                 serde_json::to_string(&backup).map_err(|e| Error::Internal(e.to_string()))?;
@@ -626,8 +752,9 @@ impl Engine {
         _ns: &Namespace,
         input: BackupArnInput,
     ) -> Result<BackupDescriptionOutput> {
+        let now = self.clock.now();
         let backup = self.read(|txn| match txn.open_table(BACKUPS) {
-            Ok(t) => load_backup(&t, &input.backup_arn),
+            Ok(t) => load_backup(&t, &input.backup_arn, now),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
             Err(e) => Err(e.into()),
         })?;
@@ -638,15 +765,24 @@ impl Engine {
     }
 
     /// DeleteBackup: removes the backup and its items; answers its description as `DELETED`.
+    /// `SYSTEM` backups cannot be deleted; they expire.
     pub fn delete_backup(
         &self,
         _ns: &Namespace,
         input: BackupArnInput,
     ) -> Result<BackupDescriptionOutput> {
+        let now = self.clock.now();
         let backup = self.write(|txn| {
             let mut backups = txn.open_table(BACKUPS)?;
-            let backup = load_backup(&backups, &input.backup_arn)?
+            let backup = load_backup(&backups, &input.backup_arn, now)?
                 .ok_or_else(|| backup_not_found(&input.backup_arn))?;
+            if let (BackupKind::SYSTEM, Some(expires)) = (backup.backup_type, backup.expires) {
+                return Err(Error::validation(format!(
+                    "Invalid Request: User is not allowed to delete the system backup with arn {}. It will automatically expire on {}Z",
+                    backup.arn,
+                    crate::ids::iso8601_millis(expires.0)
+                )));
+            }
             backups.remove(input.backup_arn.as_str())?;
             let name = backup_items_name(backup.backup_num);
             txn.delete_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
@@ -685,11 +821,15 @@ impl Engine {
         let upper = input
             .time_range_upper_bound
             .map(crate::pitr::seconds_to_timestamp);
-        // On-demand backups are `USER` backups; this engine makes no other kind.
-        let users = matches!(
-            input.backup_type.as_deref(),
-            None | Some("USER") | Some("ALL")
-        );
+        // `USER` (the default) and `SYSTEM` are the kinds this engine makes; `AWS_BACKUP`
+        // (AWS Backup's) matches none.
+        let kinds: &[BackupKind] = match input.backup_type.as_deref() {
+            None | Some("USER") => &[BackupKind::USER],
+            Some("SYSTEM") => &[BackupKind::SYSTEM],
+            Some("ALL") => &[BackupKind::USER, BackupKind::SYSTEM],
+            Some(_) => &[],
+        };
+        let now = self.clock.now();
         let mut all: Vec<BackupMeta> = self.read(|txn| {
             let backups = match txn.open_table(BACKUPS) {
                 Ok(t) => t,
@@ -706,7 +846,8 @@ impl Engine {
             Ok(out)
         })?;
         all.retain(|b| {
-            users
+            kinds.contains(&b.backup_type)
+                && b.is_live(now)
                 && b.table.account == ns.account
                 && b.table.region == ns.region
                 && table.as_ref().is_none_or(|(a, r, n)| {
@@ -754,8 +895,9 @@ impl Engine {
         ns: &Namespace,
         input: RestoreTableFromBackupInput,
     ) -> Result<RestoreTableOutput> {
+        let now = self.clock.now();
         let backup = self.read(|txn| match txn.open_table(BACKUPS) {
-            Ok(t) => load_backup(&t, &input.backup_arn),
+            Ok(t) => load_backup(&t, &input.backup_arn, now),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
             Err(e) => Err(e.into()),
         })?;
@@ -774,7 +916,7 @@ impl Engine {
         let arn = backup.arn.clone();
         self.restore_into(ns, create, summary, |txn, target| {
             // Read again in this transaction: the backup may have been deleted meanwhile.
-            let backup = load_backup(&txn.open_table(BACKUPS)?, &arn)?
+            let backup = load_backup(&txn.open_table(BACKUPS)?, &arn, now)?
                 .ok_or_else(|| backup_not_found(&arn))?;
             let src_name = backup_items_name(backup.backup_num);
             let dst_name = items_table_name(target.table_num);
@@ -1266,5 +1408,175 @@ mod tests {
         .unwrap();
         let err = restore_at(&e, &ns, "off", None).unwrap_err();
         assert_eq!(err.aws_type(), "PointInTimeRecoveryUnavailableException");
+    }
+
+    fn delete_src(e: &Engine, ns: &Namespace) {
+        e.delete_table(
+            ns,
+            crate::table_ops::TableNameInput {
+                table_name: "src".into(),
+            },
+        )
+        .unwrap();
+    }
+
+    fn list_of_type(e: &Engine, ns: &Namespace, ty: Option<&str>) -> Vec<BackupSummary> {
+        e.list_backups(
+            ns,
+            ListBackupsInput {
+                backup_type: ty.map(str::to_string),
+                ..ListBackupsInput::default()
+            },
+        )
+        .unwrap()
+        .backup_summaries
+    }
+
+    #[test]
+    fn deleting_a_pitr_table_leaves_a_system_backup_that_restores_it() {
+        let (e, clock, ns) = setup();
+        enable_pitr(&e, &ns);
+        put(&e, &ns, "a", "1");
+        put(&e, &ns, "b", "2");
+        clock.advance(Duration::from_secs(60));
+        delete_src(&e, &ns);
+
+        assert!(
+            list_of_type(&e, &ns, None).is_empty(),
+            "USER is the default"
+        );
+        let system = list_of_type(&e, &ns, Some("SYSTEM"));
+        assert_eq!(system.len(), 1);
+        let s = &system[0];
+        assert_eq!(s.backup_name, "src$DeletedTableBackup");
+        assert_eq!(s.backup_type, "SYSTEM");
+        assert_eq!(s.table_name, "src");
+        assert_eq!(
+            s.backup_arn,
+            "arn:aws:dynamodb:us-east-1:000000000000:table/src/backup/01700000060000-00000000"
+        );
+        assert_eq!(s.backup_creation_date_time, 1_700_000_060.0);
+        assert_eq!(
+            s.backup_expiry_date_time,
+            Some(1_700_000_060.0 + 35.0 * 86_400.0)
+        );
+        assert_eq!(list_of_type(&e, &ns, Some("ALL")).len(), 1);
+        assert!(list_of_type(&e, &ns, Some("AWS_BACKUP")).is_empty());
+
+        let arn = s.backup_arn.clone();
+        let d = e
+            .describe_backup(
+                &ns,
+                BackupArnInput {
+                    backup_arn: arn.clone(),
+                },
+            )
+            .unwrap()
+            .backup_description;
+        assert_eq!(d.backup_details.backup_type, "SYSTEM");
+        assert_eq!(d.source_table_details.item_count, 2);
+        assert_eq!(
+            d.source_table_feature_details,
+            SourceTableFeatureDetails {
+                local_secondary_indexes: None,
+                global_secondary_indexes: None,
+                stream_description: None,
+                sse_description: None,
+            }
+        );
+
+        let err = e
+            .delete_backup(
+                &ns,
+                BackupArnInput {
+                    backup_arn: arn.clone(),
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.aws_type(), "ValidationException");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "Invalid Request: User is not allowed to delete the system backup with arn {arn}. It will automatically expire on 2023-12-19T22:14:20.000Z"
+            )
+        );
+
+        e.restore_table_from_backup(
+            &ns,
+            RestoreTableFromBackupInput {
+                target_table_name: "src".into(),
+                backup_arn: arn,
+                overrides: TableOverrides::default(),
+            },
+        )
+        .unwrap();
+        assert_eq!(contents(&e, &ns, "src"), pairs(&[("a", "1"), ("b", "2")]));
+        assert_eq!(e.index_items(&ns, "src", "by_g").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_system_backup_expires_after_35_days_by_the_clock() {
+        let (e, clock, ns) = setup();
+        enable_pitr(&e, &ns);
+        put(&e, &ns, "a", "1");
+        delete_src(&e, &ns);
+        let arn = list_of_type(&e, &ns, Some("SYSTEM"))[0].backup_arn.clone();
+        clock.advance(Duration::from_secs(35 * 86_400 - 1));
+        assert_eq!(list_of_type(&e, &ns, Some("ALL")).len(), 1);
+        clock.advance(Duration::from_secs(1));
+        assert!(list_of_type(&e, &ns, Some("ALL")).is_empty());
+        let err = e
+            .describe_backup(
+                &ns,
+                BackupArnInput {
+                    backup_arn: arn.clone(),
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.aws_type(), "BackupNotFoundException");
+        let err = e
+            .restore_table_from_backup(
+                &ns,
+                RestoreTableFromBackupInput {
+                    target_table_name: "late".into(),
+                    backup_arn: arn.clone(),
+                    overrides: TableOverrides::default(),
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.aws_type(), "BackupNotFoundException");
+        // The next backup write purges it with its items.
+        setup_table(&e, &ns, "other");
+        e.create_backup(
+            &ns,
+            CreateBackupInput {
+                table_name: "other".into(),
+                backup_name: "b".into(),
+            },
+        )
+        .unwrap();
+        let stored = e
+            .read(|txn| Ok(txn.open_table(BACKUPS)?.get(arn.as_str())?.is_some()))
+            .unwrap();
+        assert!(!stored);
+    }
+
+    #[test]
+    fn deleting_a_table_without_pitr_leaves_no_backup() {
+        let (e, _clock, ns) = setup();
+        put(&e, &ns, "a", "1");
+        delete_src(&e, &ns);
+        assert!(list_of_type(&e, &ns, Some("ALL")).is_empty());
+    }
+
+    fn setup_table(e: &Engine, ns: &Namespace, name: &str) {
+        let input: CreateTableInput = serde_json::from_value(json!({
+            "TableName": name,
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST"
+        }))
+        .unwrap();
+        e.create_table(ns, input).unwrap();
     }
 }
