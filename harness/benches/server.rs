@@ -17,6 +17,10 @@
 //! Environment: `DDB_BENCH_SECONDS` (per cell, default 3), `DDB_BENCH_ITEMS` (memory and
 //! scaling size, default 1000000), `DDB_BENCH_LOCAL_ITEMS` (DynamoDB Local memory size, default
 //! 100000), `DDB_BENCH_NO_WRITE=1` (print only), `DDB_LOCAL_JAR` (DynamoDB Local's jar).
+//! To iterate on one figure, `DDB_BENCH_SECTIONS` (comma list of `startup`, `http`, `inprocess`,
+//! `memory`, `scaling`), `DDB_BENCH_SERVERS` (of `ceiling`, `memory`, `file`, `local`),
+//! `DDB_BENCH_WORKLOADS` (of `put`, `get`, `query`, `mix`) and `DDB_BENCH_CLIENTS` (e.g. `1,32`)
+//! keep only what they name; a partial run never writes `BENCHMARKS.md`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -41,6 +45,23 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(default)
+}
+
+/// Whether the comma list in `name` (all when unset) names `what`.
+fn selected(name: &str, what: &str) -> bool {
+    std::env::var(name).map_or(true, |v| v.split(',').any(|s| s.trim() == what))
+}
+
+/// Whether any selection variable is set, so that the run is partial.
+fn partial_run() -> bool {
+    [
+        "DDB_BENCH_SECTIONS",
+        "DDB_BENCH_SERVERS",
+        "DDB_BENCH_WORKLOADS",
+        "DDB_BENCH_CLIENTS",
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some())
 }
 
 fn workspace_root() -> PathBuf {
@@ -684,7 +705,7 @@ fn main() {
         }
     };
     let report = runtime.block_on(run(secs, items, local_items));
-    if std::env::var("DDB_BENCH_NO_WRITE").is_err() {
+    if std::env::var("DDB_BENCH_NO_WRITE").is_err() && !partial_run() {
         let path = workspace_root().join("BENCHMARKS.md");
         match std::fs::write(&path, report.md) {
             Ok(()) => println!("\nwritten to {}", path.display()),
@@ -706,169 +727,198 @@ async fn run(secs: f64, items: u64, local_items: u64) -> Report {
     r.line("");
 
     // Start-up.
-    let (fx_med, fx_p99) = fixture_startup(1000).await;
-    let mut serve_starts = Vec::new();
-    for _ in 0..5 {
-        if let Some(s) = start_serve(false).await {
-            serve_starts.push(s.startup);
+    if selected("DDB_BENCH_SECTIONS", "startup") {
+        let (fx_med, fx_p99) = fixture_startup(1000).await;
+        let mut serve_starts = Vec::new();
+        for _ in 0..5 {
+            if let Some(s) = start_serve(false).await {
+                serve_starts.push(s.startup);
+            }
         }
+        let serve_start = median(&mut serve_starts);
+        let local = start_dynamodb_local().await;
+        r.line("## Start-up");
+        r.line("");
+        r.line("| what | time |");
+        r.line("|---|---|");
+        r.line(&format!(
+            "| in-process fixture (CreateTable + first GetItem), median / p99 of 1,000 | {:.3} ms / {:.3} ms |",
+            fx_med.as_secs_f64() * 1e3,
+            fx_p99.as_secs_f64() * 1e3
+        ));
+        r.line(&format!(
+            "| `ddb-harness serve` process start to first answer (median of 5) | {:.1} ms |",
+            serve_start.as_secs_f64() * 1e3
+        ));
+        match &local {
+            Some(l) => r.line(&format!(
+                "| DynamoDB Local process start to first answer | {:.1} ms ({}) |",
+                l.startup.as_secs_f64() * 1e3,
+                ratio(l.startup.as_secs_f64(), serve_start.as_secs_f64()).replace('×', "× ours")
+            )),
+            None => r.line("| DynamoDB Local | not installed (run `scripts/test` once) |"),
+        }
+        r.line("");
     }
-    let serve_start = median(&mut serve_starts);
-    let local = start_dynamodb_local().await;
-    r.line("## Start-up");
-    r.line("");
-    r.line("| what | time |");
-    r.line("|---|---|");
-    r.line(&format!(
-        "| in-process fixture (CreateTable + first GetItem), median / p99 of 1,000 | {:.3} ms / {:.3} ms |",
-        fx_med.as_secs_f64() * 1e3,
-        fx_p99.as_secs_f64() * 1e3
-    ));
-    r.line(&format!(
-        "| `ddb-harness serve` process start to first answer (median of 5) | {:.1} ms |",
-        serve_start.as_secs_f64() * 1e3
-    ));
-    match &local {
-        Some(l) => r.line(&format!(
-            "| DynamoDB Local process start to first answer | {:.1} ms ({}) |",
-            l.startup.as_secs_f64() * 1e3,
-            ratio(l.startup.as_secs_f64(), serve_start.as_secs_f64()).replace('×', "× ours")
-        )),
-        None => r.line("| DynamoDB Local | not installed (run `scripts/test` once) |"),
-    }
-    r.line("");
 
     // HTTP throughput and latency: one server at a time, so that none competes with another
     // (a JVM collecting garbage in the background, say) for this machine's cores.
-    let starters: Vec<(&str, bool)> = vec![
-        ("ceiling", true),
-        ("memory", true),
-        ("file", true),
-        ("local", local.is_some()),
-    ];
-    drop(local);
-    if which("dynoxide").is_none() {
-        eprintln!("Dynoxide is not installed; it is left out of this run");
-    }
-    let workloads = [Workload::Put, Workload::Get, Workload::Query, Workload::Mix];
-    let mut names: Vec<String> = Vec::new();
-    let mut columns: Vec<Vec<Cell>> = Vec::new();
-    for (which_server, present) in starters {
-        if !present {
-            continue;
+    if selected("DDB_BENCH_SECTIONS", "http") {
+        let starters: Vec<(&str, bool)> = vec![
+            ("ceiling", true),
+            ("memory", true),
+            ("file", true),
+            ("local", local_jar().is_some()),
+        ];
+        if which("dynoxide").is_none() {
+            eprintln!("Dynoxide is not installed; it is left out of this run");
         }
-        let server = match which_server {
-            "ceiling" => start_ceiling().await,
-            "memory" => start_serve(false).await,
-            "file" => start_serve(true).await,
-            _ => start_dynamodb_local().await,
-        };
-        let Some(s) = server else { continue };
-        if which_server != "ceiling" {
-            if let Err(e) = prepare(&s.addr).await {
-                eprintln!("preparing {}: {e}", s.name);
-            }
-            // Warm-up: JIT, caches, connection pools.
-            let _ = load(&s.addr, Workload::Mix, 8, secs.min(2.0)).await;
-        }
-        let mut column = Vec::new();
-        for w in workloads {
-            for conc in [1usize, 32] {
-                let cell = load(&s.addr, w, conc, secs).await;
-                eprintln!(
-                    "{} c={conc} {}: {:.0} ops/s p50 {:.3} ms p99 {:.3} ms errors {}",
-                    w.name(),
-                    s.name,
-                    cell.ops_per_s,
-                    cell.p50_ms,
-                    cell.p99_ms,
-                    cell.errors
-                );
-                column.push(cell);
-            }
-        }
-        names.push(s.name.clone());
-        columns.push(column);
-    }
-    let results: Vec<(Workload, usize, Vec<Cell>)> = workloads
-        .iter()
-        .flat_map(|w| [(*w, 1usize), (*w, 32usize)])
-        .enumerate()
-        .map(|(i, (w, conc))| (w, conc, columns.iter().map(|c| c[i]).collect()))
+        let workloads: Vec<Workload> = [
+            (Workload::Put, "put"),
+            (Workload::Get, "get"),
+            (Workload::Query, "query"),
+            (Workload::Mix, "mix"),
+        ]
+        .into_iter()
+        .filter(|(_, key)| selected("DDB_BENCH_WORKLOADS", key))
+        .map(|(w, _)| w)
         .collect();
-    r.line("## HTTP throughput and latency");
-    r.line("");
-    r.line("ops/s (p50 / p99 ms); ratios are to the ceiling and to DynamoDB Local measured in the same cell.");
-    r.line("");
-    let mut head = String::from("| workload | clients |");
-    let mut rule = String::from("|---|---|");
-    for name in &names {
-        let _ = write!(head, " {name} |");
-        rule.push_str("---|");
-    }
-    head.push_str(" ours (memory) ÷ ceiling | ours (memory) ÷ DynamoDB Local |");
-    rule.push_str("---|---|");
-    r.line(&head);
-    r.line(&rule);
-    let idx = |prefix: &str| names.iter().position(|n| n.starts_with(prefix));
-    let (ceil_i, ours_i, local_i) = (
-        idx("ceiling"),
-        idx("ddb-harness (memory)"),
-        idx("DynamoDB Local"),
-    );
-    for (w, conc, row) in &results {
-        let mut line = format!("| {} | {conc} |", w.name());
-        for c in row {
-            let err = if c.errors > 0 {
-                format!(", {} errors", c.errors)
-            } else {
-                String::new()
+        let clients: Vec<usize> = [1usize, 32]
+            .into_iter()
+            .filter(|c| selected("DDB_BENCH_CLIENTS", &c.to_string()))
+            .collect();
+        let mut names: Vec<String> = Vec::new();
+        let mut columns: Vec<Vec<Cell>> = Vec::new();
+        for (which_server, present) in starters {
+            if !present || !selected("DDB_BENCH_SERVERS", which_server) {
+                continue;
+            }
+            let server = match which_server {
+                "ceiling" => start_ceiling().await,
+                "memory" => start_serve(false).await,
+                "file" => start_serve(true).await,
+                _ => start_dynamodb_local().await,
             };
+            let Some(s) = server else { continue };
+            if which_server != "ceiling" {
+                if let Err(e) = prepare(&s.addr).await {
+                    eprintln!("preparing {}: {e}", s.name);
+                }
+                // Warm-up: JIT, caches, connection pools.
+                let _ = load(&s.addr, Workload::Mix, 8, secs.min(2.0)).await;
+            }
+            let mut column = Vec::new();
+            for &w in &workloads {
+                for &conc in &clients {
+                    let cell = load(&s.addr, w, conc, secs).await;
+                    eprintln!(
+                        "{} c={conc} {}: {:.0} ops/s p50 {:.3} ms p99 {:.3} ms errors {}",
+                        w.name(),
+                        s.name,
+                        cell.ops_per_s,
+                        cell.p50_ms,
+                        cell.p99_ms,
+                        cell.errors
+                    );
+                    column.push(cell);
+                }
+            }
+            names.push(s.name.clone());
+            columns.push(column);
+        }
+        let results: Vec<(Workload, usize, Vec<Cell>)> = workloads
+            .iter()
+            .flat_map(|w| clients.iter().map(move |c| (*w, *c)))
+            .enumerate()
+            .map(|(i, (w, conc))| (w, conc, columns.iter().map(|c| c[i]).collect()))
+            .collect();
+        r.line("## HTTP throughput and latency");
+        r.line("");
+        r.line("ops/s (p50 / p99 ms); ratios are to the ceiling and to DynamoDB Local measured in the same cell.");
+        r.line("");
+        let mut head = String::from("| workload | clients |");
+        let mut rule = String::from("|---|---|");
+        for name in &names {
+            let _ = write!(head, " {name} |");
+            rule.push_str("---|");
+        }
+        head.push_str(" ours (memory) ÷ ceiling | ours (memory) ÷ DynamoDB Local |");
+        rule.push_str("---|---|");
+        r.line(&head);
+        r.line(&rule);
+        let idx = |prefix: &str| names.iter().position(|n| n.starts_with(prefix));
+        let (ceil_i, ours_i, local_i) = (
+            idx("ceiling"),
+            idx("ddb-harness (memory)"),
+            idx("DynamoDB Local"),
+        );
+        for (w, conc, row) in &results {
+            let mut line = format!("| {} | {conc} |", w.name());
+            for c in row {
+                let err = if c.errors > 0 {
+                    format!(", {} errors", c.errors)
+                } else {
+                    String::new()
+                };
+                let _ = write!(
+                    line,
+                    " {:.0} ({:.2} / {:.2}{err}) |",
+                    c.ops_per_s, c.p50_ms, c.p99_ms
+                );
+            }
+            let get =
+                |i: Option<usize>| i.and_then(|i| row.get(i)).map_or(f64::NAN, |c| c.ops_per_s);
             let _ = write!(
                 line,
-                " {:.0} ({:.2} / {:.2}{err}) |",
-                c.ops_per_s, c.p50_ms, c.p99_ms
+                " {} | {} |",
+                ratio(get(ours_i), get(ceil_i)),
+                ratio(get(ours_i), get(local_i))
             );
+            r.line(&line);
         }
-        let get = |i: Option<usize>| i.and_then(|i| row.get(i)).map_or(f64::NAN, |c| c.ops_per_s);
-        let _ = write!(
-            line,
-            " {} | {} |",
-            ratio(get(ours_i), get(ceil_i)),
-            ratio(get(ours_i), get(local_i))
-        );
-        r.line(&line);
+        r.line("");
     }
-    r.line("");
 
     // In-process SDK client.
-    let (puts, gets) = in_process_ops(secs).await;
-    r.line("## In process (SDK client, no socket, one at a time)");
-    r.line("");
-    r.line(&format!("| PutItem | {puts:.0} ops/s |"));
-    r.line("|---|---|");
-    r.line(&format!("| GetItem | {gets:.0} ops/s |"));
-    r.line("");
+    if selected("DDB_BENCH_SECTIONS", "inprocess") {
+        let (puts, gets) = in_process_ops(secs).await;
+        r.line("## In process (SDK client, no socket, one at a time)");
+        r.line("");
+        r.line(&format!("| PutItem | {puts:.0} ops/s |"));
+        r.line("|---|---|");
+        r.line(&format!("| GetItem | {gets:.0} ops/s |"));
+        r.line("");
+    }
 
     // Memory.
-    r.line("## Memory (RSS growth per item of ~200 bytes)");
-    r.line("");
-    r.line("| server | items | RSS before | RSS after | per item | ÷ raw size |");
-    r.line("|---|---|---|---|---|---|");
-    let raw = item(1, None).to_string().len() as f64;
-    for (file, n) in [(false, items), (true, items)] {
-        if let Some(s) = start_serve(file).await {
-            memory_row(&mut r, &s, n, raw).await;
+    if selected("DDB_BENCH_SECTIONS", "memory") {
+        r.line("## Memory (RSS growth per item of ~200 bytes)");
+        r.line("");
+        r.line("| server | items | RSS before | RSS after | per item | ÷ raw size |");
+        r.line("|---|---|---|---|---|---|");
+        let raw = item(1, None).to_string().len() as f64;
+        for (file, n) in [(false, items), (true, items)] {
+            let key = if file { "file" } else { "memory" };
+            if !selected("DDB_BENCH_SERVERS", key) {
+                continue;
+            }
+            if let Some(s) = start_serve(file).await {
+                memory_row(&mut r, &s, n, raw).await;
+            }
         }
+        if local_items > 0
+            && selected("DDB_BENCH_SERVERS", "local")
+            && let Some(l) = start_dynamodb_local().await
+        {
+            memory_row(&mut r, &l, local_items, raw).await;
+        }
+        r.line("");
     }
-    if local_items > 0
-        && let Some(l) = start_dynamodb_local().await
-    {
-        memory_row(&mut r, &l, local_items, raw).await;
-    }
-    r.line("");
 
     // Scaling, in process: Query on one growing partition, then Scan.
+    if !selected("DDB_BENCH_SECTIONS", "scaling") {
+        return r;
+    }
     r.line("## Scaling (in process, through the router)");
     r.line("");
     r.line("| partition size | Query p50 | Query p99 |");

@@ -619,17 +619,22 @@ impl ServiceModel {
                 return;
             }
             let Some(m) = members.get(i) else { continue };
-            let member_path = if path.is_empty() {
-                m.camel.clone()
-            } else {
-                format!("{path}.{}", m.camel)
+            // Built only when an error or a nested value needs it: most members of most
+            // structures (an AttributeValue's ten) are absent or scalar.
+            let member_path = || {
+                if path.is_empty() {
+                    m.camel.clone()
+                } else {
+                    format!("{path}.{}", m.camel)
+                }
             };
             let create_table = self.legacy.create_table_input == Some(shape);
             match obj.get(&m.wire) {
                 None | Some(Value::Null) => {
                     if m.required || (create_table && self.create_table_requires(&m.wire, obj)) {
                         errors.push(format!(
-                            "Value null at '{member_path}' failed to satisfy constraint: Member must not be null"
+                            "Value null at '{}' failed to satisfy constraint: Member must not be null",
+                            member_path()
                         ));
                     }
                 }
@@ -652,12 +657,16 @@ impl ServiceModel {
                         push(
                             errors,
                             format!(
-                                "Value '{}' at '{member_path}' failed to satisfy constraint: {c}",
-                                self.display(member_shape, v, 0)
+                                "Value '{}' at '{}' failed to satisfy constraint: {c}",
+                                self.display(member_shape, v, 0),
+                                member_path()
                             ),
                         );
                     }
-                    self.check_children(member_shape, v, &member_path, errors);
+                    // Only structures, lists and maps have children to check.
+                    if v.is_object() || v.is_array() {
+                        self.check_children(member_shape, v, &member_path(), errors);
+                    }
                 }
             }
         }
