@@ -69,6 +69,9 @@ pub struct TableMeta {
     /// Vector indexes (see [`crate::VectorIndex`]).
     #[serde(default)]
     pub vector_indexes: Vec<crate::vector::VectorIndex>,
+    /// Global tables: the replica group and auto scaling settings.
+    #[serde(default)]
+    pub global: crate::global_tables::GlobalMeta,
 }
 
 /// Billing mode.
@@ -335,6 +338,10 @@ impl TableMeta {
             restore_summary: self.restore_summary.clone(),
             vector_indexes: (!self.vector_indexes.is_empty())
                 .then(|| crate::vector::describe(self, stats_of)),
+            replicas: self.global.replicas(self),
+            global_table_version: self.global.version(),
+            multi_region_consistency: self.global.consistency(),
+            global_table_witnesses: self.global.witnesses(),
         }
     }
 }
@@ -408,6 +415,14 @@ pub struct TableDescription {
     pub restore_summary: Option<crate::backup_ops::RestoreSummary>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector_indexes: Option<Vec<crate::vector::VectorIndexDescription>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<Vec<crate::global_tables::ReplicaDescription>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_table_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_region_consistency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_table_witnesses: Option<Vec<crate::global_tables::WitnessDescription>>,
 }
 
 /// `ProvisionedThroughputDescription` shape.

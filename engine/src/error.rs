@@ -93,6 +93,21 @@ pub enum Error {
     /// `ImportConflictException`: a `ClientToken` was reused for a different import.
     #[error("{0}")]
     ImportConflict(String),
+    /// `GlobalTableAlreadyExistsException`: CreateGlobalTable named an existing global table.
+    #[error("{0}")]
+    GlobalTableAlreadyExists(String),
+    /// `GlobalTableNotFoundException`: no version 2017.11.29 global table has the name.
+    #[error("{0}")]
+    GlobalTableNotFound(String),
+    /// `ReplicaAlreadyExistsException`: the region already holds a replica.
+    #[error("{0}")]
+    ReplicaAlreadyExists(String),
+    /// `ReplicaNotFoundException`: the region holds no replica of the global table.
+    #[error("{0}")]
+    ReplicaNotFound(String),
+    /// `IndexNotFoundException`: the global table has no such index.
+    #[error("{0}")]
+    IndexNotFound(String),
 }
 
 /// Why one action of a cancelled transaction failed, or `Code: "None"` when it did not.
@@ -137,6 +152,11 @@ impl Error {
             Error::ExportNotFound(_) => "ExportNotFoundException",
             Error::ImportNotFound(_) => "ImportNotFoundException",
             Error::ImportConflict(_) => "ImportConflictException",
+            Error::GlobalTableAlreadyExists(_) => "GlobalTableAlreadyExistsException",
+            Error::GlobalTableNotFound(_) => "GlobalTableNotFoundException",
+            Error::ReplicaAlreadyExists(_) => "ReplicaAlreadyExistsException",
+            Error::ReplicaNotFound(_) => "ReplicaNotFoundException",
+            Error::IndexNotFound(_) => "IndexNotFoundException",
         }
     }
 

@@ -554,7 +554,8 @@ impl Engine {
     ) -> Result<()> {
         Engine::store_with_limit(txn, slot, new, MAX_ITEM_COLLECTION_SIZE)?;
         crate::pitr::record(txn, slot, new)?;
-        crate::streams::record(txn, slot, new)
+        crate::streams::record(txn, slot, new)?;
+        crate::global_tables::record(txn, slot, new)
     }
 
     /// [`Engine::store`] with the item collection limit given, so tests can reach it.

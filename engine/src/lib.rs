@@ -17,6 +17,7 @@ mod engine;
 mod error;
 mod export_import;
 pub mod expr;
+mod global_tables;
 mod ids;
 mod index;
 mod inspect;
@@ -24,7 +25,6 @@ mod item_ops;
 mod keys;
 mod kinesis;
 mod legacy;
-mod meta_cache;
 mod meta_ops;
 mod number;
 pub mod partiql;
@@ -76,6 +76,16 @@ pub use export_import::{
     ImportSummary, ImportTableDescription, ImportTableInput, ImportTableOutput,
     IncrementalExportSpecification, InputFormatOptions, ListExportsInput, ListExportsOutput,
     ListImportsInput, ListImportsOutput, MAX_LIST_EXPORTS_IMPORTS, S3BucketSource,
+};
+pub use global_tables::{
+    AutoScaling, AutoScalingPolicy, AutoScalingSettings, AutoScalingSettingsUpdate,
+    CreateGlobalTableInput, DescribeGlobalTableSettingsOutput,
+    DescribeTableReplicaAutoScalingOutput, GlobalMeta, GlobalTableDescription,
+    GlobalTableNameInput, GlobalTableOutput, GlobalTableSummary, ListGlobalTablesInput,
+    ListGlobalTablesOutput, Member, RegionNameItem, ReplicaDescription, ReplicaGroup,
+    ReplicaSettingsDescription, TableAutoScalingDescription, UpdateGlobalTableInput,
+    UpdateGlobalTableSettingsInput, UpdateTableReplicaAutoScalingInput, VERSION_2017, VERSION_2019,
+    WitnessDescription,
 };
 pub use ids::IdSource;
 pub use item_ops::{

@@ -855,6 +855,7 @@ impl Engine {
                 pitr: None,
                 restore_summary: None,
                 vector_indexes,
+                global: Default::default(),
             };
             crate::streams::open_stream(txn, &mut meta, now, &self.ids)?;
             let json = serde_json::to_string(&meta).map_err(|e| Error::Internal(e.to_string()))?;
@@ -970,6 +971,7 @@ impl Engine {
                     "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
                 ));
             }
+            crate::global_tables::on_delete_table(txn, &mut catalog, &meta, self.clock.now())?;
             crate::streams::close_stream(txn, &meta, self.clock.now())?;
             crate::pitr::drop_log(txn, &meta)?;
             catalog.remove(key.as_str())?;
@@ -1038,9 +1040,18 @@ impl Engine {
                 .as_deref()
                 .unwrap_or(&[]),
         )?;
+        let replica_plan = crate::global_tables::ReplicaPlan::parse(
+            input.replica_updates.as_deref(),
+            input.global_table_witness_updates.as_deref(),
+            input.multi_region_consistency.as_deref(),
+        )?;
+        let disabling_stream = input
+            .stream_specification
+            .as_ref()
+            .is_some_and(|s| s.stream_enabled == Some(false));
         let key = ns.table_key(&input.table_name);
         let now = self.clock.now();
-        let (meta, stats, index_stats, (changes, vector_changes)) = self.write(|txn| {
+        let (meta, stats, index_stats, (changes, vector_changes, replica_changes)) = self.write(|txn| {
             let mut catalog = txn.open_table(CATALOG)?;
             let mut meta = Engine::load_meta(&catalog, &key)?.ok_or_else(|| table_not_found(&input.table_name))?;
             let changes = apply_gsi_updates(
@@ -1164,13 +1175,16 @@ impl Engine {
                 meta.on_demand_throughput = Some(odt.clone());
             }
             crate::vector::check_on_demand(&meta)?;
+            let replica_changes = crate::global_tables::apply_replica_updates(
+                txn, &mut catalog, &mut meta, &replica_plan, disabling_stream, now, &self.ids,
+            )?;
             let json = serde_json::to_string(&meta).map_err(|e| Error::Internal(e.to_string()))?;
             catalog.insert(key.as_str(), json.as_str())?;
             let stats = txn.open_table(STATS)?.get(key.as_str())?.map(|v| v.value()).unwrap_or((0, 0));
             let mut index_stats = index::all_stats_in(txn, &meta)?;
             index_stats.extend(changes.deleted.iter().map(|(_, i, s)| (i.name.clone(), *s)));
             index_stats.extend(crate::vector::all_stats_write(txn, &meta)?);
-            Ok((meta, stats, index_stats, (changes, vector_changes)))
+            Ok((meta, stats, index_stats, (changes, vector_changes, replica_changes)))
         })?;
         // The response shows a deleted index where it was, as DELETING, and a created one as
         // CREATING (as DynamoDB Local 3.3.1 answers: `Backfilling` false). Both changes are
@@ -1181,6 +1195,7 @@ impl Engine {
         }
         let mut desc = shown.describe_with_indexes("ACTIVE", stats.0, stats.1, &index_stats);
         crate::vector::show_changes(&shown, &vector_changes, &mut desc.vector_indexes);
+        crate::global_tables::show_changes(&replica_changes, &mut desc);
         for g in desc.global_secondary_indexes.iter_mut().flatten() {
             if changes.created.contains(&g.index_name) {
                 g.index_status = Some("CREATING".into());

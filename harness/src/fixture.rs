@@ -164,6 +164,7 @@ pub struct FixtureBuilder {
     target: Option<Target>,
     aws_config: Option<aws_config::SdkConfig>,
     name: Option<String>,
+    replication_lag: Option<std::time::Duration>,
     errors: Vec<FixtureError>,
 }
 
@@ -287,6 +288,14 @@ impl FixtureBuilder {
         self
     }
 
+    /// How long a write to a global table takes to reach the other replicas: they see it once
+    /// the manual clock has moved this far (replication runs on every clock change) or when
+    /// [`Fixture::replicate`] flushes it. Zero by default: the next clock change applies it.
+    pub fn replication_lag(mut self, lag: std::time::Duration) -> Self {
+        self.replication_lag = Some(lag);
+        self
+    }
+
     fn with_error(mut self, e: FixtureError) -> Self {
         self.errors.push(e);
         self
@@ -311,6 +320,9 @@ impl FixtureBuilder {
             }
             if !self.faults.rules().is_empty() {
                 return Err(unsupported("fault injection"));
+            }
+            if self.replication_lag.is_some() {
+                return Err(unsupported("a replication lag"));
             }
         }
         let transport = match target {
@@ -342,6 +354,9 @@ impl FixtureBuilder {
             builder = builder.clock(Arc::new(c.clone()));
         }
         let engine = Arc::new(builder.build()?);
+        if let Some(lag) = self.replication_lag {
+            engine.set_replication_lag(lag)?;
+        }
         let expired = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         if let Some(c) = &clock {
             // Moving the clock runs what the new time makes due, synchronously: TTL expiry
@@ -360,6 +375,9 @@ impl FixtureBuilder {
                     }
                     if let Err(e) = engine.run_pending_bulk() {
                         tracing::warn!(error = %e, "bulk operations after a clock change failed");
+                    }
+                    if let Err(e) = engine.replicate_pending() {
+                        tracing::warn!(error = %e, "replication after a clock change failed");
                     }
                 }
             });
@@ -488,6 +506,46 @@ impl Fixture {
                 ),
             },
         }
+    }
+
+    /// A client like [`Fixture::client`] signing for `region` instead: it sees that region's
+    /// tables (global table replicas, for instance).
+    pub fn client_in(&self, region: &str) -> aws_sdk_dynamodb::Client {
+        match &self.backend {
+            Backend::Local(l) => {
+                crate::in_process::client(l.router.clone(), FIXTURE_ACCESS_KEY, region)
+            }
+            Backend::Remote(_) => aws_sdk_dynamodb::Client::from_conf(
+                self.client
+                    .config()
+                    .to_builder()
+                    .region(aws_sdk_dynamodb::config::Region::new(region.to_string()))
+                    .build(),
+            ),
+        }
+    }
+
+    /// A DynamoDB Streams client like [`Fixture::streams_client`] signing for `region`.
+    pub fn streams_client_in(&self, region: &str) -> aws_sdk_dynamodbstreams::Client {
+        let client = self.streams_client();
+        aws_sdk_dynamodbstreams::Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .region(aws_sdk_dynamodbstreams::config::Region::new(
+                    region.to_string(),
+                ))
+                .build(),
+        )
+    }
+
+    /// Applies every replicated write still waiting, lag or not (global tables); returns how
+    /// many were taken from the queue. In memory only.
+    ///
+    /// # Panics
+    /// On an endpoint [`Target`].
+    pub fn replicate(&self) -> Result<usize, ddb_engine::Error> {
+        self.engine().replicate_all()
     }
 
     /// On an endpoint or AWS [`Target`], deletes the fixture's tables now and reports a

@@ -50,6 +50,10 @@ enum Command {
         /// `--ttl-interval`.
         #[arg(long, env = "DDB_HARNESS_NO_TTL_SWEEP")]
         no_ttl_sweep: bool,
+        /// Milliseconds a write to a global table takes to reach the other replicas (the
+        /// engine applies due replicated writes every 100 ms).
+        #[arg(long, default_value_t = 0, env = "DDB_HARNESS_REPLICATION_LAG_MS")]
+        replication_lag_ms: u64,
         /// Verify SigV4 signatures against `--credentials` (unknown keys, wrong secrets and
         /// clocks more than 5 minutes off are refused as AWS refuses them).
         #[arg(long, requires = "credentials", env = "DDB_HARNESS_REQUIRE_SIGV4")]
@@ -225,6 +229,7 @@ fn run_serve(command: Command) -> Result<(), String> {
         faults,
         ttl_interval,
         no_ttl_sweep,
+        replication_lag_ms,
         require_sigv4,
         credentials,
         max_connections,
@@ -273,7 +278,11 @@ fn run_serve(command: Command) -> Result<(), String> {
     builder = builder.s3_dir(&s3_dir);
     let engine = builder.build().map_err(|e| e.to_string())?;
     let engine = Arc::new(engine);
+    engine
+        .set_replication_lag(std::time::Duration::from_millis(replication_lag_ms))
+        .map_err(|e| e.to_string())?;
     let engine_for_bulk = engine.clone();
+    let engine_for_replication = engine.clone();
     let mut router = Router::new(engine.clone()).with_max_body(max_body);
     if let Some(store) = credentials {
         tracing::info!(access_keys = store.len(), "SigV4 signatures are verified");
@@ -316,6 +325,7 @@ fn run_serve(command: Command) -> Result<(), String> {
         }
         tracing::info!(s3_dir = %s3_dir.display(), "bulk operations read this S3 directory");
         tokio::spawn(run_bulk(engine_for_bulk));
+        tokio::spawn(replicate(engine_for_replication));
         shutdown_signal().await;
         tracing::info!("shutting down");
         handle.shutdown().await;
@@ -355,6 +365,22 @@ async fn sweep_ttl(engine: Arc<Engine>, period: std::time::Duration) {
             Ok(Ok(n)) => tracing::info!(expired = n, "TTL sweep deleted expired items"),
             Ok(Err(e)) => tracing::warn!(error = %e, "TTL sweep failed"),
             Err(e) => tracing::warn!(error = %e, "TTL sweep task failed"),
+        }
+    }
+}
+
+/// Applies the replicated writes of global tables that are due, every 100 ms
+/// (`Engine::replicate_pending`; `--replication-lag-ms` sets how long they wait).
+async fn replicate(engine: Arc<Engine>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let engine = engine.clone();
+        match tokio::task::spawn_blocking(move || engine.replicate_pending()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "replication failed"),
+            Err(e) => tracing::warn!(error = %e, "replication task failed"),
         }
     }
 }

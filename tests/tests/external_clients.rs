@@ -56,9 +56,12 @@ impl Server {
             .build()
             .expect("cannot create an in-memory engine");
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let engine = Arc::new(engine);
         let handle = runtime
-            .block_on(ddb_harness::bind(addr, Router::new(Arc::new(engine))))
+            .block_on(ddb_harness::bind(addr, Router::new(engine.clone())))
             .expect("cannot bind 127.0.0.1:0");
+        // Replicated writes of global tables are applied as `serve` applies them.
+        runtime.spawn(replicate(Arc::downgrade(&engine)));
         Server {
             runtime,
             handle: Some(handle),
@@ -68,6 +71,23 @@ impl Server {
 
     fn endpoint(&self) -> String {
         self.handle.as_ref().expect("server running").endpoint()
+    }
+}
+
+/// Applies due replicated writes every 100 ms (as `ddb-harness serve` does) until the
+/// engine is gone.
+async fn replicate(engine: std::sync::Weak<Engine>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        let Some(engine) = engine.upgrade() else {
+            return;
+        };
+        match tokio::task::spawn_blocking(move || engine.replicate_pending()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => eprintln!("replication failed: {e}"),
+            Err(e) => eprintln!("replication task failed: {e}"),
+        }
     }
 }
 
@@ -200,6 +220,7 @@ fn boto3_pytest_suite() {
     assert_exists(&suite.join("test_boto3.py"));
     assert_exists(&suite.join("test_backups.py"));
     assert_exists(&suite.join("test_export_import.py"));
+    assert_exists(&suite.join("test_issue11_user.py"));
     assert_exists(&suite.join("test_vector.py"));
 
     let server = Server::start();

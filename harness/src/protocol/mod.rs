@@ -442,6 +442,18 @@ impl Router {
             "ImportTable" => run(body, |i| e.import_table(ns, i)),
             "DescribeImport" => run(body, |i| e.describe_import(ns, i)),
             "ListImports" => run(body, |i| e.list_imports(ns, i)),
+            "CreateGlobalTable" => run(body, |i| e.create_global_table(ns, i)),
+            "UpdateGlobalTable" => run(body, |i| e.update_global_table(ns, i)),
+            "DescribeGlobalTable" => run(body, |i| e.describe_global_table(ns, i)),
+            "ListGlobalTables" => run(body, |i| e.list_global_tables(ns, i)),
+            "DescribeGlobalTableSettings" => run(body, |i| e.describe_global_table_settings(ns, i)),
+            "UpdateGlobalTableSettings" => run(body, |i| e.update_global_table_settings(ns, i)),
+            "DescribeTableReplicaAutoScaling" => {
+                run(body, |i| e.describe_table_replica_auto_scaling(ns, i))
+            }
+            "UpdateTableReplicaAutoScaling" => {
+                run(body, |i| e.update_table_replica_auto_scaling(ns, i))
+            }
             _ => Err(WireError::unknown_operation()),
         }
     }
