@@ -113,6 +113,10 @@ pub struct Engine {
 /// free only after a durable commit, so memory stays bounded.
 const DURABLE_EVERY: u64 = 64;
 
+/// redb's page cache in memory mode: enough for the pages one transaction touches and a warm
+/// top of each tree, small next to the data (see [`EngineBuilder::build`]).
+const MEMORY_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
@@ -180,7 +184,10 @@ impl EngineBuilder {
     /// Opens or creates the database.
     pub fn build(self) -> Result<Engine> {
         let db = match &self.path {
+            // The in-memory backend already holds every page; redb's own cache (1 GiB by
+            // default) would keep a second copy of each page read, doubling the footprint.
             None => Database::builder()
+                .set_cache_size(MEMORY_CACHE_BYTES)
                 .create_with_backend(redb::backends::InMemoryBackend::new())
                 .map_err(|e| Error::Internal(format!("cannot create in-memory database: {e}")))?,
             Some(path) => {
@@ -280,9 +287,8 @@ impl Engine {
     ) -> Result<Option<crate::catalog::TableMeta>> {
         match catalog.get(key)? {
             None => Ok(None),
-            Some(v) => serde_json::from_str(v.value())
-                .map(Some)
-                .map_err(|e| Error::Internal(format!("catalog entry is corrupt: {e}"))),
+            // Decoded once per entry text (see `meta_cache`), not once per request.
+            Some(v) => crate::meta_cache::decode(key, v.value()).map(Some),
         }
     }
 

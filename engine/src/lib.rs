@@ -25,6 +25,7 @@ mod item_ops;
 mod keys;
 mod kinesis;
 mod legacy;
+mod meta_cache;
 mod meta_ops;
 mod number;
 pub mod partiql;
