@@ -434,6 +434,7 @@ pub(crate) fn apply_replica_updates(
             "Disabling Stream is not allowed for a Global Table replica.",
         ));
     }
+    sync_members(txn, catalog, meta)?;
     if plan.is_empty() {
         return Ok(changes);
     }
@@ -730,6 +731,61 @@ pub(crate) fn apply_replica_updates(
         }
     }
     Ok(changes)
+}
+
+/// Carries the table-wide settings of `meta` to the other members of its group, as AWS does
+/// for version 2019.11.21 replicas: global secondary indexes (created with a backfill from the
+/// replica's items, or dropped), attribute definitions, billing mode and write capacity. Read
+/// capacity, table class and encryption stay per replica.
+fn sync_members(
+    txn: &redb::WriteTransaction,
+    catalog: &mut redb::Table<&str, &str>,
+    meta: &TableMeta,
+) -> Result<()> {
+    let Some(group) = meta
+        .global
+        .group
+        .as_ref()
+        .filter(|g| g.version == VERSION_2019)
+    else {
+        return Ok(());
+    };
+    for region in group.regions().filter(|r| *r != meta.region) {
+        let key = format!("{}\x1f{region}\x1f{}", meta.account, meta.name);
+        let Some(mut other) = Engine::load_meta(&*catalog, &key)? else {
+            continue;
+        };
+        let before = other.clone();
+        other.attribute_definitions = meta.attribute_definitions.clone();
+        other.billing_mode = meta.billing_mode;
+        other.pay_per_request_since = meta.pay_per_request_since;
+        other.throughput.write = meta.throughput.write;
+        if other.billing_mode == BillingMode::PAY_PER_REQUEST {
+            other.throughput.read = 0;
+        }
+        let dropped: Vec<crate::catalog::IndexMeta> = other
+            .gsis
+            .iter()
+            .filter(|g| !meta.gsis.iter().any(|m| m.name == g.name))
+            .cloned()
+            .collect();
+        for g in &dropped {
+            crate::index::drop_index(txn, &other, g)?;
+        }
+        other
+            .gsis
+            .retain(|g| meta.gsis.iter().any(|m| m.name == g.name));
+        for g in &meta.gsis {
+            if !other.gsis.iter().any(|o| o.name == g.name) {
+                other.gsis.push(g.clone());
+                crate::index::create_and_backfill(txn, &other, g)?;
+            }
+        }
+        if other != before {
+            store_meta(catalog, &other)?;
+        }
+    }
+    Ok(())
 }
 
 fn source_hold_error() -> Error {

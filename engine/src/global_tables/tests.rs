@@ -182,6 +182,51 @@ fn writes_replicate_both_ways_with_records_in_each_stream_and_never_loop() {
 }
 
 #[test]
+fn index_and_billing_changes_reach_every_replica() {
+    let (e, _) = engine();
+    create(&e, EAST, json!({}));
+    add_replica(&e, EAST, WEST);
+    e.put_item(
+        &ns(WEST),
+        input(json!({"TableName": "t", "Item": {"id": {"S": "a"}, "team": {"S": "red"}}})),
+    )
+    .unwrap();
+    e.replicate_pending().unwrap();
+    update(
+        &e,
+        EAST,
+        json!({
+            "AttributeDefinitions": [{"AttributeName": "team", "AttributeType": "S"}],
+            "GlobalSecondaryIndexUpdates": [{"Create": {
+                "IndexName": "by_team",
+                "KeySchema": [{"AttributeName": "team", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"}
+            }}]
+        }),
+    )
+    .unwrap();
+    let west = describe(&e, WEST);
+    assert_eq!(west["GlobalSecondaryIndexes"][0]["IndexName"], "by_team");
+    assert_eq!(west["GlobalSecondaryIndexes"][0]["ItemCount"], 1);
+    let q = e
+        .query(
+            &ns(WEST),
+            input(json!({"TableName": "t", "IndexName": "by_team",
+                         "KeyConditionExpression": "team = :t",
+                         "ExpressionAttributeValues": {":t": {"S": "red"}}})),
+        )
+        .unwrap();
+    assert_eq!(q.count, 1);
+    update(
+        &e,
+        EAST,
+        json!({"GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "by_team"}}]}),
+    )
+    .unwrap();
+    assert!(describe(&e, WEST).get("GlobalSecondaryIndexes").is_none());
+}
+
+#[test]
 fn deletes_replicate() {
     let (e, _) = engine();
     create(&e, EAST, json!({}));
