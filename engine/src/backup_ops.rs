@@ -24,8 +24,8 @@
 //! (finding DDB-BACKUP-015, 2026-10): ARN suffix `<epoch ms>-00000000`, `BackupType` `SYSTEM`,
 //! `BackupExpiryDateTime` 35 days after creation, empty `SourceTableFeatureDetails`, listed
 //! only for `BackupType` `SYSTEM` or `ALL`, restorable, and DeleteBackup refused with
-//! "Invalid Request: User is not allowed to delete the system backup with arn <arn>. It will
-//! automatically expire on <time>". Here it expires by the engine clock: from its expiry on it
+//! "Invalid Request: User is not allowed to delete the system backup with arn `<arn>`. It will
+//! automatically expire on `<time>`". Here it expires by the engine clock: from its expiry on it
 //! is not found, and expired ones are purged by the next backup write.
 //!
 //! Error texts: `BackupNotFoundException` ("Backup not found: ARN") as AWS answers it
@@ -532,6 +532,23 @@ pub(crate) fn restore_create_input(
         .clone()
         .unwrap_or_else(|| billing_mode_name(source.billing_mode).to_string());
     let provisioned = billing_mode == "PROVISIONED";
+    if let Some(odt) = &overrides.on_demand_throughput_override {
+        // Texts as AWS answers them (ack-api-quirks DDB-TABLE-457 and its restore findings).
+        let out_of_range = [odt.max_read_request_units, odt.max_write_request_units]
+            .into_iter()
+            .flatten()
+            .any(|v| v < 1 && v != -1);
+        if out_of_range {
+            return Err(Error::validation(
+                "Invalid Request: Requested MaxReadRequestUnits for OnDemandThroughput is outside of valid range",
+            ));
+        }
+        if provisioned {
+            return Err(Error::validation(
+                "Invalid Request: Cannot override MaxReadRequestUnits for OnDemandThroughput unless BillingModeOverride is PAY_PER_REQUEST",
+            ));
+        }
+    }
     let schema = |keys: &[KeySchemaElement]| -> Vec<KeySchemaInput> {
         keys.iter()
             .map(|k| KeySchemaInput {
@@ -557,6 +574,7 @@ pub(crate) fn restore_create_input(
                         projection: i.projection.clone(),
                         provisioned_throughput: None,
                         on_demand_throughput: None,
+                        warm_throughput: None,
                     })
                     .collect()
             })
@@ -581,7 +599,8 @@ pub(crate) fn restore_create_input(
                             read_capacity_units: Some(t.read),
                             write_capacity_units: Some(t.write),
                         }),
-                    on_demand_throughput: i.on_demand_throughput.clone(),
+                    on_demand_throughput: i.on_demand_throughput.clone().filter(|_| !provisioned),
+                    warm_throughput: None,
                 })
                 .collect()
         }),
@@ -639,10 +658,12 @@ pub(crate) fn restore_create_input(
         tags: None,
         table_class: source.table_class.clone(),
         deletion_protection_enabled: None,
+        // A restored table starts at the warm throughput of a new table.
+        warm_throughput: None,
         on_demand_throughput: overrides
             .on_demand_throughput_override
             .clone()
-            .or_else(|| source.on_demand_throughput.clone()),
+            .or_else(|| source.on_demand_throughput.clone().filter(|_| !provisioned)),
         vector_indexes: (!source.vector_indexes.is_empty()).then(|| source.vector_indexes.clone()),
     })
 }

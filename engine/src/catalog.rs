@@ -60,6 +60,10 @@ pub struct TableMeta {
     /// On-demand maximum throughput, when given.
     #[serde(default)]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// The highest warm throughput ([`Warm`](crate::Warm)) the table has reached;
+    /// `None` until a request, a capacity increase or a switch to on-demand raised it.
+    #[serde(default)]
+    pub warm: Option<crate::warm_throughput::Warm>,
     /// Point-in-time recovery settings ([`PitrSettings`](crate::PitrSettings)), while PITR is on.
     #[serde(default)]
     pub pitr: Option<crate::pitr::PitrSettings>,
@@ -117,6 +121,10 @@ pub struct IndexMeta {
     /// On-demand throughput (GSIs only).
     #[serde(default)]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// The highest warm throughput ([`Warm`](crate::Warm)) the GSI has reached (GSIs
+    /// only).
+    #[serde(default)]
+    pub warm: Option<crate::warm_throughput::Warm>,
 }
 
 /// The stream of a table.
@@ -266,6 +274,7 @@ impl TableMeta {
                 index_status: None,
                 provisioned_throughput: None,
                 on_demand_throughput: None,
+                warm_throughput: None,
                 backfilling: None,
                 index_size_bytes: stats_of(&i.name).1,
                 item_count: stats_of(&i.name).0,
@@ -282,6 +291,14 @@ impl TableMeta {
                 index_status: Some("ACTIVE".into()),
                 provisioned_throughput: Some(pt(&i.throughput.clone().unwrap_or_default())),
                 on_demand_throughput: i.on_demand_throughput.clone(),
+                warm_throughput: Some(
+                    crate::warm_throughput::effective(
+                        i.warm,
+                        self.billing_mode,
+                        i.throughput.as_ref(),
+                    )
+                    .describe("ACTIVE"),
+                ),
                 backfilling: None,
                 index_size_bytes: stats_of(&i.name).1,
                 item_count: stats_of(&i.name).0,
@@ -335,6 +352,14 @@ impl TableMeta {
             }),
             deletion_protection_enabled: self.deletion_protection,
             on_demand_throughput: self.on_demand_throughput.clone(),
+            warm_throughput: Some(
+                crate::warm_throughput::effective(
+                    self.warm,
+                    self.billing_mode,
+                    Some(&self.throughput),
+                )
+                .describe("ACTIVE"),
+            ),
             restore_summary: self.restore_summary.clone(),
             vector_indexes: (!self.vector_indexes.is_empty())
                 .then(|| crate::vector::describe(self, stats_of)),
@@ -411,6 +436,10 @@ pub struct TableDescription {
     pub deletion_protection_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// `WarmThroughput` (DescribeTable always has it; CreateTable and DeleteTable answers
+    /// only when the request set one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<crate::warm_throughput::WarmThroughputDescription>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore_summary: Option<crate::backup_ops::RestoreSummary>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -467,6 +496,9 @@ pub struct IndexDescription {
     pub provisioned_throughput: Option<ProvisionedThroughputDescription>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// `WarmThroughput` of a GSI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<crate::warm_throughput::WarmThroughputDescription>,
     pub index_size_bytes: u64,
     pub item_count: u64,
     pub index_arn: String,

@@ -40,10 +40,11 @@ mod transact_ops;
 mod ttl;
 mod value;
 mod vector;
+mod warm_throughput;
 
 pub use backup_ops::{
-    BackupArnInput, BackupDescription, BackupDescriptionOutput, BackupDetails, BackupMeta,
-    BackupSummary, CreateBackupInput, CreateBackupOutput, IndexInfo, ListBackupsInput,
+    BackupArnInput, BackupDescription, BackupDescriptionOutput, BackupDetails, BackupKind,
+    BackupMeta, BackupSummary, CreateBackupInput, CreateBackupOutput, IndexInfo, ListBackupsInput,
     ListBackupsOutput, MAX_LIST_BACKUPS, RestoreSummary, RestoreTableFromBackupInput,
     RestoreTableOutput, SourceTableDetails, SourceTableFeatureDetails, TableOverrides,
     ThroughputPair,
@@ -155,4 +156,7 @@ pub use vector::{
     SearchSchemaElement, SearchSchemaElementType, SearchVectorsInput, SearchVectorsOutput,
     VectorAttributeDefinition, VectorCapacity, VectorIndex, VectorIndexDescription,
     VectorIndexUpdate,
+};
+pub use warm_throughput::{
+    ON_DEMAND_INITIAL, Warm, WarmThroughputDescription, WarmThroughputInput,
 };

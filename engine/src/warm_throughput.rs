@@ -285,6 +285,11 @@ pub(crate) fn check_on_demand(
     Ok(())
 }
 
+/// Whether an `OnDemandThroughput` sets any member (`{}` sets none).
+pub(crate) fn has_maximums(odt: &OnDemandThroughput) -> bool {
+    odt.max_read_request_units.is_some() || odt.max_write_request_units.is_some()
+}
+
 /// The maximums after a checked `input` is applied to `current`: a given member replaces the
 /// current one, -1 removes it; `None` when no maximum remains (DescribeTable then shows no
 /// `OnDemandThroughput`, as for a table that never had one).

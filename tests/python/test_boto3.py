@@ -452,8 +452,9 @@ def test_update_table_validation(client, table):
     expect_error(
         client.update_table,
         "ValidationException",
-        msg="At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates "
-        "or SSESpecification or ReplicaUpdates is required",
+        msg="At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates, "
+        "SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, "
+        "DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required",
         TableName=table,
     )
     expect_error(
