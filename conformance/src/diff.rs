@@ -251,7 +251,8 @@ fn plain_number(v: &mut Value) {
 
 fn sort_array(v: &mut Value) {
     if let Value::Array(items) = v {
-        items.sort_by_key(|v| v.to_string());
+        // Member order is the sender's (serde_json preserves it): sort by the sorted form.
+        items.sort_by_key(|v| sorted(v).to_string());
     }
 }
 
@@ -292,6 +293,22 @@ pub fn diff(expected: &Value, actual: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_responses_compare_as_multisets_whatever_the_member_order() {
+        let a: Value = serde_json::from_str(
+            r#"{"Responses": {"t": [{"sk": {"S": "k0"}, "pk": {"N": "0"}},
+                {"sk": {"S": "k1"}, "pk": {"N": "0"}, "a0": {"N": "1"}}]}}"#,
+        )
+        .unwrap();
+        let b: Value = serde_json::from_str(
+            r#"{"Responses": {"t": [{"pk": {"N": "0"}, "sk": {"S": "k1"}, "a0": {"N": "1"}},
+                {"pk": {"N": "0"}, "sk": {"S": "k0"}}]}}"#,
+        )
+        .unwrap();
+        let reply = |body| Reply { status: 200, body };
+        assert_eq!(diff(&normalize(&reply(a)), &normalize(&reply(b))), None);
+    }
 
     #[test]
     fn bundled_divergences_parse() {

@@ -8,6 +8,7 @@
 //! The second is cassettes recorded by `ddb-harness proxy` in `recordings/`: [`cassette`]
 //! sends every recorded exchange to a fresh engine and compares the answers. The third is a
 //! live reference ([`live`]), compared request by request after [`diff::normalize`].
+//! [`report`] puts the first two together per operation and feature.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -15,4 +16,5 @@ pub mod cassette;
 pub mod diff;
 pub mod dynalite;
 pub mod live;
+pub mod report;
 pub mod wire;

@@ -1,14 +1,13 @@
-//! `cargo run -p ddb-conformance -- report`: checks the engine against every cassette in
-//! `recordings/` and prints operations × pass / known divergence / fail, then every failure's
-//! diff. Exits non-zero when something fails.
+//! `cargo run -p ddb-conformance -- report [RECORDINGS_DIR]`: checks the engine against every
+//! cassette in `recordings/` and against the dynalite expectations, and prints operations ×
+//! features × pass / known divergence / fail (see `ddb_conformance::report`), then every
+//! failure's diff. Exits non-zero when a recorded exchange fails.
 #![forbid(unsafe_code)]
 
 use std::io::Write;
 
-use ddb_conformance::cassette::{
-    Cassette, check, failure_report, find_cassettes, recordings_dir, summarize, summary_table,
-};
-use ddb_conformance::diff::Divergences;
+use ddb_conformance::cassette::recordings_dir;
+use ddb_conformance::report::{Report, progress_line};
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,57 +19,24 @@ fn main() -> std::process::ExitCode {
         .get(1)
         .map(std::path::PathBuf::from)
         .unwrap_or_else(recordings_dir);
-    let divergences = Divergences::bundled();
-    let files = find_cassettes(&root);
-    let mut results = Vec::new();
-    for (i, path) in files.iter().enumerate() {
-        let name = path
-            .strip_prefix(&root)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        eprint!("\r[{}/{}] {name:<60}", i + 1, files.len());
+    let mut progress = |done: usize, total: usize, what: &str| {
+        eprint!("\r{}", progress_line(done, total, what));
         let _ = std::io::stderr().flush();
-        match Cassette::load(path) {
-            Ok(c) => results.extend(check(&name, &c, &divergences)),
-            Err(e) => {
-                eprintln!("\n{e}");
-                return std::process::ExitCode::FAILURE;
-            }
+    };
+    let report = match Report::build(&root, &mut progress) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("\n{e}");
+            return std::process::ExitCode::FAILURE;
         }
-    }
+    };
     eprintln!();
-    let failures = failure_report(&results);
-    println!(
-        "{} cassettes, {} exchanges, {}",
-        files.len(),
-        results.len(),
-        root.display()
-    );
-    let summary = summarize(&results);
-    println!("{}", summary_table(&summary));
-    // Every operation of the service models, recorded or not, so gaps in the recordings show.
-    let models = [
-        ddb_harness::protocol::validate::ServiceModel::dynamodb(),
-        ddb_harness::protocol::validate::ServiceModel::streams(),
-    ];
-    let all: Vec<&str> = models.iter().flat_map(|m| m.operation_names()).collect();
-    let missing: Vec<&str> = all
-        .iter()
-        .copied()
-        .filter(|op| !summary.contains_key(*op))
-        .collect();
-    println!(
-        "{} of the {} operations in the service models have recorded exchanges; not recorded ({}): {}",
-        all.len() - missing.len(),
-        all.len(),
-        missing.len(),
-        missing.join(", ")
-    );
-    if failures.is_empty() {
-        std::process::ExitCode::SUCCESS
-    } else {
-        println!("{failures}");
+    println!("{} cassettes in {}", report.cassettes, root.display());
+    println!("{}", report.text());
+    if report.has_failures() {
+        println!("{}", report.failures);
         std::process::ExitCode::FAILURE
+    } else {
+        std::process::ExitCode::SUCCESS
     }
 }

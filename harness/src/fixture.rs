@@ -822,6 +822,7 @@ mod tests {
 }
 
 mod aws;
+pub use aws::SignedClient;
 
 /// Fixtures on an endpoint [`Target`]: setup and teardown with plain JSON requests.
 mod remote {
