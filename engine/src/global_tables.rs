@@ -368,14 +368,12 @@ impl ReplicaPlan {
                 ));
             }
         }
+        // Even a witness Delete needs it (terraform-provider-aws tolerates this very error when
+        // it deletes a witness without it).
         if !witnesses.is_empty() && consistency != Some("STRONG") {
-            // Only a group being made strong may name a witness in the same request.
-            let only_deletes = witnesses.iter().all(|w| w.delete.is_some());
-            if !only_deletes || consistency.is_some() {
-                return Err(Error::validation(
-                    "MultiRegionConsistency must be set as STRONG when GlobalTableWitnessUpdates parameter is present",
-                ));
-            }
+            return Err(Error::validation(
+                "MultiRegionConsistency must be set as STRONG when GlobalTableWitnessUpdates parameter is present",
+            ));
         }
         Ok(ReplicaPlan {
             updates,
@@ -642,7 +640,9 @@ pub(crate) fn apply_replica_updates(
     group.members.sort_by(|a, b| a.region.cmp(&b.region));
     group.strong = strong;
     group.witnesses = witnesses;
-    if strong {
+    // A strong group may dissolve (its last replica and witness deleted together).
+    let dissolves = group.members.len() == 1 && group.witnesses.is_empty();
+    if strong && !dissolves {
         let replicas = group.members.len();
         let ok = (replicas == 3 && group.witnesses.is_empty())
             || (replicas == 2 && group.witnesses.len() == 1);

@@ -364,6 +364,37 @@ fn strong_consistency_applies_writes_in_the_same_request() {
     assert_eq!(v_of(&e, OHIO, "a").as_deref(), Some("\"1\""));
     put(&e, OHIO, "a", 2);
     assert_eq!(v_of(&e, EAST, "a").as_deref(), Some("\"2\""));
+    // The witness goes only with STRONG named, and the group only as a whole.
+    check_err(
+        update(
+            &e,
+            EAST,
+            json!({"GlobalTableWitnessUpdates": [{"Delete": {"RegionName": WEST}}]}),
+        ),
+        "ValidationException",
+        "MultiRegionConsistency must be set as STRONG when GlobalTableWitnessUpdates parameter is present",
+    );
+    check_err(
+        update(
+            &e,
+            EAST,
+            json!({"GlobalTableWitnessUpdates": [{"Delete": {"RegionName": WEST}}],
+                   "MultiRegionConsistency": "STRONG"}),
+        ),
+        "ValidationException",
+        "Unsupported table replica count for global tables with MultiRegionConsistency set to STRONG",
+    );
+    update(
+        &e,
+        EAST,
+        json!({"ReplicaUpdates": [{"Delete": {"RegionName": OHIO}}],
+               "GlobalTableWitnessUpdates": [{"Delete": {"RegionName": WEST}}],
+               "MultiRegionConsistency": "STRONG"}),
+    )
+    .unwrap();
+    let d = describe(&e, EAST);
+    assert!(d.get("Replicas").is_none());
+    assert!(d.get("MultiRegionConsistency").is_none());
 }
 
 #[test]
