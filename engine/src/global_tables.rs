@@ -726,6 +726,20 @@ pub(crate) fn apply_replica_updates(
         if let Some(mut other) = Engine::load_meta(&*catalog, &key)?
             && group.as_ref().is_some_and(|g| g.has(&region))
         {
+            // The replica's own table carries its overrides (class, read capacity).
+            if let Some(m) = group.as_ref().and_then(|g| g.member(&region)) {
+                if let Some(class) = &m.table_class
+                    && other.table_class.as_deref() != Some(class.as_str())
+                {
+                    other.table_class = Some(class.clone());
+                    other.table_class_updated = Some(now);
+                }
+                if let Some(read) = m.read_override
+                    && other.billing_mode == BillingMode::PROVISIONED
+                {
+                    other.throughput.read = read;
+                }
+            }
             other.global.group = group.clone();
             store_meta(catalog, &other)?;
         }

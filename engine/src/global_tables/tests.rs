@@ -227,6 +227,50 @@ fn index_and_billing_changes_reach_every_replica() {
 }
 
 #[test]
+fn replica_overrides_apply_to_the_replica_table() {
+    let (e, _) = engine();
+    create(&e, EAST, json!({}));
+    update(
+        &e,
+        EAST,
+        json!({"ReplicaUpdates": [{"Create": {"RegionName": WEST, "TableClassOverride": "STANDARD_INFREQUENT_ACCESS"}}]}),
+    )
+    .unwrap();
+    let east = describe(&e, EAST);
+    assert_eq!(
+        east["Replicas"][0]["ReplicaTableClassSummary"]["TableClass"],
+        "STANDARD_INFREQUENT_ACCESS"
+    );
+    assert_eq!(
+        describe(&e, WEST)["TableClassSummary"]["TableClass"],
+        "STANDARD_INFREQUENT_ACCESS"
+    );
+    let out = update(
+        &e,
+        EAST,
+        json!({"ReplicaUpdates": [{"Update": {"RegionName": WEST, "TableClassOverride": "STANDARD"}}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        out["TableDescription"]["Replicas"][0]["ReplicaStatus"],
+        "UPDATING"
+    );
+    assert_eq!(
+        describe(&e, WEST)["TableClassSummary"]["TableClass"],
+        "STANDARD"
+    );
+    check_err(
+        update(
+            &e,
+            EAST,
+            json!({"ReplicaUpdates": [{"Update": {"RegionName": WEST}}]}),
+        ),
+        "ValidationException",
+        "There are no actions specified in the Replica Update Action of the request.",
+    );
+}
+
+#[test]
 fn deletes_replicate() {
     let (e, _) = engine();
     create(&e, EAST, json!({}));
