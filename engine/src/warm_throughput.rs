@@ -257,12 +257,17 @@ pub(crate) fn check_gsi_update_not_empty(input: &WarmThroughputInput, index: &st
 
 /// Checks an `OnDemandThroughput` (CreateTable, UpdateTable, GSI create and update). Each
 /// member must be -1 (no maximum) or at least 1 and at most the table quota; AWS names
-/// `MaxReadRequestUnits` whichever member is out of range (DDB-TABLE-039).
+/// `MaxReadRequestUnits` whichever member is out of range (DDB-TABLE-039), and an index as
+/// `index : <name>` in its on-demand texts (the quota finding's "for index : gsi1").
 pub(crate) fn check_on_demand(
     input: &OnDemandThroughput,
     target: Target<'_>,
     region: &str,
 ) -> Result<()> {
+    let target = match target {
+        Target::Table => "table".to_string(),
+        Target::Index(name) => format!("index : {name}"),
+    };
     for (value, member) in [
         (input.max_read_request_units, "MaxReadRequestUnits"),
         (input.max_write_request_units, "MaxWriteRequestUnits"),
@@ -460,6 +465,13 @@ mod tests {
             );
         }
         check_on_demand(&odt(Some(100), Some(-1)), Target::Table, "r").unwrap();
+        let err = check_on_demand(&odt(Some(40_001), None), Target::Index("gsi1"), "eu-west-1")
+            .unwrap_err();
+        assert_eq!(err.aws_type(), "LimitExceededException");
+        assert_eq!(
+            err.to_string(),
+            "Subscriber limit exceeded: Requested MaxReadRequestUnits for OnDemandThroughput for index : gsi1 exceeds TableMaxReadCapacityUnits of the account in region eu-west-1"
+        );
         assert_eq!(
             merge_on_demand(None, &odt(Some(100), None)),
             Some(odt(Some(100), None))
