@@ -271,6 +271,36 @@ fn replica_overrides_apply_to_the_replica_table() {
 }
 
 #[test]
+fn queued_writes_apply_in_order() {
+    let (e, clock) = engine();
+    create(&e, EAST, json!({}));
+    add_replica(&e, EAST, WEST);
+    e.set_replication_lag(Duration::from_millis(100)).unwrap();
+    for v in 1..=3 {
+        put(&e, EAST, "a", v);
+    }
+    e.delete_item(
+        &ns(EAST),
+        input(json!({"TableName": "t", "Key": {"id": {"S": "b"}}})),
+    )
+    .unwrap();
+    put(&e, EAST, "b", 9);
+    // The delete of a missing item changes nothing, so nothing is owed for it.
+    assert_eq!(e.pending_replications().unwrap(), 4);
+    clock.advance(Duration::from_millis(99));
+    assert_eq!(e.replicate_pending().unwrap(), 0);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(e.replicate_pending().unwrap(), 4);
+    assert_eq!(v_of(&e, WEST, "a").as_deref(), Some("\"3\""));
+    assert_eq!(v_of(&e, WEST, "b").as_deref(), Some("\"9\""));
+    let names: Vec<String> = stream_records(&e, WEST)
+        .into_iter()
+        .map(|r| r.event_name)
+        .collect();
+    assert_eq!(names, ["INSERT", "MODIFY", "MODIFY", "INSERT"]);
+}
+
+#[test]
 fn deletes_replicate() {
     let (e, _) = engine();
     create(&e, EAST, json!({}));
