@@ -3,8 +3,8 @@
 //! that deliberately targets an item that exists or one that does not, a condition that holds
 //! or fails, a query range that starts at data, a transaction whose check fails or that names
 //! one item twice, or an invalid request — and predicts its outcome (success or AWS's error
-//! type, whether the old or read item comes back, a query's or scan's counts, how many items a
-//! batch read finds). Every request goes to a fresh engine and to the reference endpoint
+//! type, whether the old or read item comes back, a query's or scan's counts and whether a
+//! LastEvaluatedKey ends the page, how many items a batch read finds). Every request goes to a fresh engine and to the reference endpoint
 //! (`ddb_conformance::live::Reference`: DynamoDB Local by default, skipped with a message when
 //! Java or the jar is missing; `DDB_CONFORMANCE_TARGET=aws` for real DynamoDB, or
 //! `=http://host:port`), and the engine's answer is checked against both: the reference's
@@ -381,7 +381,8 @@ enum Effect {
 #[derive(Debug, Clone, Default)]
 struct Prediction {
     status: Expect,
-    /// On success, whether this member (`Item`, `Attributes`) is in the answer.
+    /// On success, whether this member (`Item`, `Attributes`, `LastEvaluatedKey`) is in the
+    /// answer.
     member: Option<(&'static str, bool)>,
     /// On success, `ScannedCount` and (when known) `Count`.
     counts: Option<(u64, Option<u64>)>,
@@ -866,8 +867,15 @@ impl Builder {
                 };
                 // Pages end at 1 MB: counts are predicted only without big items.
                 let small = partition.iter().all(|(_, e)| e.big == 0);
+                // AWS answers a LastEvaluatedKey whenever the page stopped at its Limit, even
+                // with nothing left; DynamoDB Local leaves it out for a hash-only table's
+                // one-item partition (cassette.rs, limit_reached_key), so not predicted there.
+                let at_limit = limit.is_some_and(|l| scanned == usize::from(l));
+                let last_key = (small && !(model.hash_only && limit.is_some()))
+                    .then_some(("LastEvaluatedKey", at_limit));
                 let p = Prediction {
                     status: Expect::Ok,
+                    member: last_key,
                     counts: small.then_some((scanned as u64, Some(count as u64))),
                     ..Prediction::default()
                 };
@@ -883,6 +891,8 @@ impl Builder {
                 let small = model.items.values().all(|e| e.big == 0);
                 let p = Prediction {
                     status: Expect::Ok,
+                    // No Limit: a small table is read in one page.
+                    member: small.then_some(("LastEvaluatedKey", false)),
                     counts: small.then_some((n, (!*filter).then_some(n))),
                     ..Prediction::default()
                 };
