@@ -697,11 +697,12 @@ impl Engine {
             },
             &[],
         )?;
-        let meta = self
-            .table_meta(ns, &input.table_name)?
-            .ok_or_else(Error::table_not_found)?;
-        let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
+        // The table's metadata and the item come from one snapshot (and one read transaction).
         let item = self.read(|txn| {
+            let catalog = txn.open_table(CATALOG)?;
+            let meta = Engine::load_meta(&catalog, &ns.table_key(&input.table_name))?
+                .ok_or_else(Error::table_not_found)?;
+            let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
             let name = items_table_name(meta.table_num);
             let t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
             let v = t.get(key_bytes.as_slice())?;

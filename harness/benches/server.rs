@@ -392,6 +392,8 @@ struct Cell {
     p50_ms: f64,
     p99_ms: f64,
     errors: u64,
+    /// Requests answered in the whole cell, warm-up included (for CPU per request).
+    answered: u64,
 }
 
 /// Runs `w` at `concurrency` against `addr` for `secs` (after a short warm-up).
@@ -406,8 +408,9 @@ async fn load(addr: &str, w: Workload, concurrency: usize, secs: f64) -> Cell {
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(100_000);
             let mut errors = 0u64;
+            let mut answered = 0u64;
             let Ok(mut conn) = Conn::open(&addr).await else {
-                return (lat, 1);
+                return (lat, 1, 0);
             };
             // Requests are built before they are timed.
             let mut next = request(w, counter.fetch_add(1, Ordering::Relaxed));
@@ -420,6 +423,7 @@ async fn load(addr: &str, w: Workload, concurrency: usize, secs: f64) -> Cell {
                 let sent = Instant::now();
                 let ok = conn.call(op, body).await.is_ok();
                 let took = sent.elapsed();
+                answered += 1;
                 next = request(w, counter.fetch_add(1, Ordering::Relaxed));
                 if sent >= start_at {
                     lat.push(took.as_micros() as u32);
@@ -431,15 +435,17 @@ async fn load(addr: &str, w: Workload, concurrency: usize, secs: f64) -> Cell {
                     conn = c;
                 }
             }
-            (lat, errors)
+            (lat, errors, answered)
         }));
     }
     let mut all = Vec::new();
     let mut errors = 0;
+    let mut answered = 0;
     for t in tasks {
-        if let Ok((lat, e)) = t.await {
+        if let Ok((lat, e, n)) = t.await {
             all.extend(lat);
             errors += e;
+            answered += n;
         }
     }
     all.sort_unstable();
@@ -455,6 +461,7 @@ async fn load(addr: &str, w: Workload, concurrency: usize, secs: f64) -> Cell {
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
         errors,
+        answered,
     }
 }
 
@@ -541,6 +548,17 @@ async fn load_items(
         t.await.map_err(|e| e.to_string())??;
     }
     Ok(())
+}
+
+/// CPU time (user and system) process `pid` has used, from `/proc` (Linux only).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut f = rest.split_whitespace().skip(11);
+    let ticks: u64 = f.next()?.parse::<u64>().ok()? + f.next()?.parse::<u64>().ok()?;
+    // The kernel's USER_HZ is 100 on every Linux architecture Rust supports.
+    Some(Duration::from_millis(ticks * 10))
 }
 
 fn rss_bytes(pid: u32) -> Option<u64> {
@@ -810,9 +828,19 @@ async fn run(secs: f64, items: u64, local_items: u64) -> Report {
             let mut column = Vec::new();
             for &w in &workloads {
                 for &conc in &clients {
+                    let cpu_before = cpu_time(s.child.id());
                     let cell = load(&s.addr, w, conc, secs).await;
+                    // Server CPU per request: a figure that other load on the machine
+                    // distorts far less than throughput.
+                    let cpu = match (cpu_before, cpu_time(s.child.id())) {
+                        (Some(a), Some(b)) if cell.answered > 0 => format!(
+                            "{:.1} µs",
+                            b.saturating_sub(a).as_secs_f64() * 1e6 / cell.answered as f64
+                        ),
+                        _ => "–".into(),
+                    };
                     eprintln!(
-                        "{} c={conc} {}: {:.0} ops/s p50 {:.3} ms p99 {:.3} ms errors {}",
+                        "{} c={conc} {}: {:.0} ops/s p50 {:.3} ms p99 {:.3} ms errors {}, server CPU {cpu} per request",
                         w.name(),
                         s.name,
                         cell.ops_per_s,
