@@ -113,10 +113,6 @@ pub struct Engine {
 /// free only after a durable commit, so memory stays bounded.
 const DURABLE_EVERY: u64 = 64;
 
-/// redb's page cache in memory mode: enough for the pages one transaction touches and a warm
-/// top of each tree, small next to the data (see [`EngineBuilder::build`]).
-const MEMORY_CACHE_BYTES: usize = 16 * 1024 * 1024;
-
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
@@ -184,10 +180,10 @@ impl EngineBuilder {
     /// Opens or creates the database.
     pub fn build(self) -> Result<Engine> {
         let db = match &self.path {
-            // The in-memory backend already holds every page; redb's own cache (1 GiB by
-            // default) would keep a second copy of each page read, doubling the footprint.
+            // redb's page cache keeps its default (1 GiB) although the in-memory backend holds
+            // every page already: a 16 MiB cache took memory mode from 965 to 599 bytes per
+            // 200-byte item, but Scan of a million items fell from 203k to 137k items/s.
             None => Database::builder()
-                .set_cache_size(MEMORY_CACHE_BYTES)
                 .create_with_backend(redb::backends::InMemoryBackend::new())
                 .map_err(|e| Error::Internal(format!("cannot create in-memory database: {e}")))?,
             Some(path) => {
