@@ -247,6 +247,20 @@ fn apply_autoscaling(
     Ok(())
 }
 
+/// Applies `update` to the auto scaling settings of index `index` in `map` (a write or read map).
+fn apply_index_autoscaling(
+    map: &mut BTreeMap<String, AutoScalingSettings>,
+    index: &str,
+    update: &AutoScalingSettingsUpdate,
+    metric: &str,
+    table: &str,
+) -> Result<()> {
+    let current = map.get(index).cloned().unwrap_or_default();
+    let policy = format!("{metric}:table/{table}/index/{index}");
+    map.insert(index.to_owned(), current.updated(update, &policy)?);
+    Ok(())
+}
+
 /// `ReplicaGlobalSecondaryIndexSettingsDescription`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -964,18 +978,13 @@ impl Engine {
                         idx.throughput.get_or_insert_with(Default::default).write = w;
                     }
                     if let Some(u) = &g.provisioned_write_capacity_auto_scaling_settings_update {
-                        let mut slot = m.global.autoscaling.index_write.get(&g.index_name).cloned();
-                        apply_autoscaling(
-                            &mut slot,
+                        apply_index_autoscaling(
+                            &mut m.global.autoscaling.index_write,
+                            &g.index_name,
                             u,
-                            &format!(
-                                "DynamoDBWriteCapacityUtilization:table/{name}/index/{}",
-                                g.index_name
-                            ),
+                            "DynamoDBWriteCapacityUtilization",
+                            &name,
                         )?;
-                        if let Some(s) = slot {
-                            m.global.autoscaling.index_write.insert(g.index_name.clone(), s);
-                        }
                     }
                 }
                 for r in input
@@ -1007,18 +1016,13 @@ impl Engine {
                             idx.throughput.get_or_insert_with(Default::default).read = read;
                         }
                         if let Some(u) = &g.provisioned_read_capacity_auto_scaling_settings_update {
-                            let mut slot = m.global.autoscaling.index_read.get(&g.index_name).cloned();
-                            apply_autoscaling(
-                                &mut slot,
+                            apply_index_autoscaling(
+                                &mut m.global.autoscaling.index_read,
+                                &g.index_name,
                                 u,
-                                &format!(
-                                    "DynamoDBReadCapacityUtilization:table/{name}/index/{}",
-                                    g.index_name
-                                ),
+                                "DynamoDBReadCapacityUtilization",
+                                &name,
                             )?;
-                            if let Some(s) = slot {
-                                m.global.autoscaling.index_read.insert(g.index_name.clone(), s);
-                            }
                         }
                     }
                 }
@@ -1107,15 +1111,13 @@ impl Engine {
                     if let (Some(i), Some(u)) =
                         (&g.index_name, &g.provisioned_write_capacity_auto_scaling_update)
                     {
-                        let mut slot = m.global.autoscaling.index_write.get(i).cloned();
-                        apply_autoscaling(
-                            &mut slot,
+                        apply_index_autoscaling(
+                            &mut m.global.autoscaling.index_write,
+                            i,
                             u,
-                            &format!("DynamoDBWriteCapacityUtilization:table/{name}/index/{i}"),
+                            "DynamoDBWriteCapacityUtilization",
+                            &name,
                         )?;
-                        if let Some(s) = slot {
-                            m.global.autoscaling.index_write.insert(i.clone(), s);
-                        }
                     }
                 }
                 for r in input
@@ -1135,15 +1137,13 @@ impl Engine {
                         if let (Some(i), Some(u)) =
                             (&g.index_name, &g.provisioned_read_capacity_auto_scaling_update)
                         {
-                            let mut slot = m.global.autoscaling.index_read.get(i).cloned();
-                            apply_autoscaling(
-                                &mut slot,
+                            apply_index_autoscaling(
+                                &mut m.global.autoscaling.index_read,
+                                i,
                                 u,
-                                &format!("DynamoDBReadCapacityUtilization:table/{name}/index/{i}"),
+                                "DynamoDBReadCapacityUtilization",
+                                &name,
                             )?;
-                            if let Some(s) = slot {
-                                m.global.autoscaling.index_read.insert(i.clone(), s);
-                            }
                         }
                     }
                 }
