@@ -18,8 +18,11 @@ use ddb_harness::engine::Engine;
 
 /// A normal request must be answered within this.
 const ANSWER_WITHIN: Duration = Duration::from_secs(3);
-/// How long normal traffic runs while the slow clients hold their connections.
+/// How long normal traffic runs while the slow clients hold their connections (at least).
 const TRAFFIC_FOR: Duration = Duration::from_secs(3);
+/// Rounds of normal traffic (PutItem, ListTables, GetItem) that must be answered, however
+/// long a loaded machine takes for them: the test counts answers, not requests per second.
+const ROUNDS: usize = 10;
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn connect(addr: SocketAddr) -> TcpStream {
@@ -252,7 +255,7 @@ fn slow_and_silent_clients_do_not_starve_normal_requests() {
     let mut answered = 0;
     let mut slowest = Duration::ZERO;
     let mut n = 0;
-    while started.elapsed() < TRAFFIC_FOR {
+    while n < ROUNDS || started.elapsed() < TRAFFIC_FOR {
         n += 1;
         let item =
             format!(r#"{{"TableName":"slow","Item":{{"pk":{{"S":"k{n}"}},"n":{{"N":"{n}"}}}}}}"#);
@@ -279,10 +282,6 @@ fn slow_and_silent_clients_do_not_starve_normal_requests() {
         answered += 3;
         thread::sleep(Duration::from_millis(20));
     }
-    assert!(
-        answered >= 30,
-        "only {answered} requests answered in {TRAFFIC_FOR:?}"
-    );
     eprintln!("{answered} normal requests answered beside 49 slow clients; slowest {slowest:?}");
 
     stop.store(true, Ordering::Relaxed);
