@@ -584,7 +584,15 @@ fn require_sigv4_without_credentials_is_refused() {
 fn non_loopback_bind_prints_a_warning() {
     let server = Process::serve(&["--host", "0.0.0.0"]);
     let _ = server.endpoint();
-    let stderr = server.stderr.lock().unwrap().clone();
+    // Unbuffered stderr may arrive in pieces: wait (bounded) for the whole warning line.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let stderr = loop {
+        let text = server.stderr.lock().unwrap().clone();
+        if text.contains("--require-sigv4") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     assert!(
         stderr.contains("ddb-harness: warning: listening on 0.0.0.0")
             && stderr.contains("--require-sigv4"),
