@@ -37,6 +37,39 @@ impl Clock for SystemClock {
     }
 }
 
+thread_local! {
+    /// The engine-clock time of the write transaction running on this thread.
+    static WRITE_NOW: std::cell::Cell<Option<Timestamp>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes the engine-clock time of a write transaction visible to the code it runs while alive.
+///
+/// `Engine::store` takes no engine, so `Engine::write` enters this scope with the clock's time;
+/// stream records, PITR log entries and replication stamps written in the transaction read it
+/// through [`write_now`].
+pub(crate) struct WriteTime(Option<Timestamp>);
+
+impl WriteTime {
+    /// Enters the scope of a write transaction that runs at `now`.
+    pub(crate) fn enter(now: Timestamp) -> WriteTime {
+        WriteTime(WRITE_NOW.with(|c| c.replace(Some(now))))
+    }
+}
+
+impl Drop for WriteTime {
+    fn drop(&mut self) {
+        let previous = self.0;
+        WRITE_NOW.with(|c| c.set(previous));
+    }
+}
+
+/// The time of the write transaction running on this thread; the system clock outside one.
+pub(crate) fn write_now() -> Timestamp {
+    WRITE_NOW
+        .with(std::cell::Cell::get)
+        .unwrap_or_else(|| SystemClock.now())
+}
+
 /// A clock that moves only when told to; clones share the same time.
 #[derive(Clone)]
 pub struct ManualClock {

@@ -309,14 +309,11 @@ impl Engine {
                     .map_err(|e| Error::Internal(e.to_string()))?;
             }
         }
-        // Stream records written in this transaction take their time from the engine clock.
-        let now = self.clock.now();
-        let _scope = crate::streams::WriteScope::enter(now);
-        // So do PITR log entries.
-        let _pitr = crate::pitr::WriteTime::enter(now);
-        // And replication stamps; writes to strongly consistent global tables reach the other
-        // replicas before the commit.
-        let _replication = crate::global_tables::WriteScope::enter(now);
+        // Stream records, PITR log entries and replication stamps written in this transaction
+        // take their time from the engine clock.
+        let _time = crate::clock::WriteTime::enter(self.clock.now());
+        // Writes to strongly consistent global tables reach the other replicas before the commit.
+        let _replication = crate::global_tables::WriteScope::enter();
         match f(&txn).and_then(|r| crate::global_tables::apply_strong(&txn).map(|()| r)) {
             Ok(r) => {
                 txn.commit()?;

@@ -50,7 +50,7 @@ use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{BillingMode, TableDescription, TableMeta};
-use crate::clock::{Clock, SystemClock, Timestamp};
+use crate::clock::Timestamp;
 use crate::codec::{decode_item, encode_item};
 use crate::engine::{CATALOG, Engine, STATS, items_table_name};
 use crate::error::{Error, Result};
@@ -1106,30 +1106,26 @@ pub(crate) fn show_changes(changes: &ReplicaChanges, desc: &mut TableDescription
 // Replication.
 
 thread_local! {
-    /// The engine-clock time of the write transaction running on this thread.
-    static WRITE_NOW: Cell<Option<Timestamp>> = const { Cell::new(None) };
     /// Whether the writes running on this thread are replicated writes being applied.
     static REPLICATING: Cell<bool> = const { Cell::new(false) };
     /// Writes of strongly consistent groups, applied before the transaction commits.
     static STRONG: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The scope of one write transaction (entered by `Engine::write`): its clock time, and the
-/// strongly consistent writes it owes the other replicas.
-pub(crate) struct WriteScope(Option<Timestamp>);
+/// The scope of one write transaction (entered by `Engine::write`): the strongly consistent
+/// writes it owes the other replicas.
+pub(crate) struct WriteScope;
 
 impl WriteScope {
-    /// Enters the scope of a write transaction that runs at `now`.
-    pub(crate) fn enter(now: Timestamp) -> WriteScope {
+    /// Enters the scope of a write transaction.
+    pub(crate) fn enter() -> WriteScope {
         STRONG.with(|s| s.borrow_mut().clear());
-        WriteScope(WRITE_NOW.with(|c| c.replace(Some(now))))
+        WriteScope
     }
 }
 
 impl Drop for WriteScope {
     fn drop(&mut self) {
-        let previous = self.0;
-        WRITE_NOW.with(|c| c.set(previous));
         STRONG.with(|s| s.borrow_mut().clear());
     }
 }
@@ -1179,9 +1175,7 @@ pub(crate) fn record(
         return Ok(());
     }
     let meta = &slot.meta;
-    let now = WRITE_NOW
-        .with(Cell::get)
-        .unwrap_or_else(|| SystemClock.now());
+    let now = crate::clock::write_now();
     txn.open_table(STAMPS)?.insert(
         (meta.table_num, slot.key_bytes.as_slice()),
         (now.0, meta.region.as_str()),

@@ -23,14 +23,12 @@
 //! the ValidationException texts for parameter combinations are ours until a recording shows
 //! AWS's.
 
-use std::cell::Cell;
-
 use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use crate::backup_ops::{RestoreSummary, RestoreTableOutput, TableOverrides};
 use crate::catalog::TableMeta;
-use crate::clock::{Clock, SystemClock, Timestamp};
+use crate::clock::Timestamp;
 use crate::codec::{decode_item, encode_item};
 use crate::engine::{CATALOG, Engine, Namespace, items_table_name};
 use crate::error::{Error, Result};
@@ -48,29 +46,6 @@ const TRIM_BATCH: usize = 64;
 
 /// The counter ordering log entries written in the same millisecond.
 const SEQUENCE_COUNTER: &str = "pitr_seq";
-
-thread_local! {
-    /// The engine-clock time of the write transaction running on this thread.
-    static WRITE_NOW: Cell<Option<Timestamp>> = const { Cell::new(None) };
-}
-
-/// Makes the engine-clock time of a write transaction visible to [`record`] while alive
-/// (`Engine::store` takes no engine; `Engine::write` enters this scope).
-pub(crate) struct WriteTime(Option<Timestamp>);
-
-impl WriteTime {
-    /// Enters the scope of a write transaction that runs at `now`.
-    pub(crate) fn enter(now: Timestamp) -> WriteTime {
-        WriteTime(WRITE_NOW.with(|c| c.replace(Some(now))))
-    }
-}
-
-impl Drop for WriteTime {
-    fn drop(&mut self) {
-        let previous = self.0;
-        WRITE_NOW.with(|c| c.set(previous));
-    }
-}
 
 /// PITR settings of a table, kept in its [`TableMeta`] while PITR is enabled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,9 +112,7 @@ pub(crate) fn record(
     if slot.old.as_ref() == new {
         return Ok(());
     }
-    let now = WRITE_NOW
-        .with(Cell::get)
-        .unwrap_or_else(|| SystemClock.now());
+    let now = crate::clock::write_now();
     let seq = Engine::next_counter(txn, SEQUENCE_COUNTER)?;
     let name = log_name(slot.meta.table_num);
     let mut log = txn.open_table(log_def(&name))?;

@@ -50,7 +50,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::TableMeta;
-use crate::clock::{Clock, SystemClock, Timestamp};
+use crate::clock::Timestamp;
 use crate::engine::{COUNTERS, Engine, Namespace};
 use crate::error::Error;
 use crate::ids::IdSource;
@@ -93,30 +93,8 @@ const SEQUENCE_BASE: u128 = 100_000_000_000_000_000_000;
 const TRIM_BATCH: usize = 64;
 
 thread_local! {
-    /// The engine-clock time of the write transaction running on this thread.
-    static WRITE_NOW: Cell<Option<Timestamp>> = const { Cell::new(None) };
     /// Whether the deletes running on this thread are TTL expiries.
     static TTL_DELETES: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Makes the engine-clock time of a write transaction visible to [`record`] while alive.
-///
-/// `Engine::store` takes no engine, so `Engine::write` enters this scope with the clock's time;
-/// records written in the transaction carry that time.
-pub(crate) struct WriteScope(Option<Timestamp>);
-
-impl WriteScope {
-    /// Enters the scope of a write transaction that runs at `now`.
-    pub(crate) fn enter(now: Timestamp) -> WriteScope {
-        WriteScope(WRITE_NOW.with(|c| c.replace(Some(now))))
-    }
-}
-
-impl Drop for WriteScope {
-    fn drop(&mut self) {
-        let previous = self.0;
-        WRITE_NOW.with(|c| c.set(previous));
-    }
 }
 
 /// While alive, deletes on this thread are recorded as TTL expiries, with the service's
@@ -739,9 +717,7 @@ pub(crate) fn record(
         .flatten()
         .map(|i| item_size(i) as u64)
         .sum();
-    let now = WRITE_NOW
-        .with(Cell::get)
-        .unwrap_or_else(|| SystemClock.now());
+    let now = crate::clock::write_now();
     let seq = Engine::next_counter(txn, SEQUENCE_COUNTER)?;
     let seq_bytes = seq.to_be_bytes();
     let event_id = format!(
