@@ -97,21 +97,20 @@ pub(crate) fn items_table_name(n: u64) -> String {
 
 /// A DynamoDB engine. Cheap to share behind an `Arc`; all methods take `&self`.
 pub struct Engine {
-    pub(crate) db: Database,
+    pub(crate) db: Arc<Database>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: IdSource,
     /// The local directory standing in for S3, if configured.
     pub(crate) s3_dir: Option<crate::s3dir::S3Dir>,
-    /// Whether the database lives in memory (nothing to make durable).
-    in_memory: bool,
-    /// Write transactions begun, for [`DURABLE_EVERY`].
-    writes: std::sync::atomic::AtomicU64,
+    /// Runs write transactions, and groups concurrent single-item writes into one.
+    pub(crate) writer: Arc<crate::group_commit::Writer>,
 }
 
-/// In memory, one commit in this many is a durable one: redb skips its commit bookkeeping for
-/// non-durable commits (a third of a PutItem's time when measured) but reuses the pages they
-/// free only after a durable commit, so memory stays bounded.
-const DURABLE_EVERY: u64 = 64;
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.writer.close();
+    }
+}
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -200,11 +199,16 @@ impl EngineBuilder {
                 })?
             }
         };
+        let db = Arc::new(db);
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let engine = Engine {
-            in_memory: self.path.is_none(),
-            writes: std::sync::atomic::AtomicU64::new(0),
+            writer: Arc::new(crate::group_commit::Writer::new(
+                Arc::clone(&db),
+                Arc::clone(&clock),
+                self.path.is_none(),
+            )),
             db,
-            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            clock,
             ids: self
                 .seed
                 .map(IdSource::seeded)
@@ -299,30 +303,6 @@ impl Engine {
         &self,
         f: impl FnOnce(&redb::WriteTransaction) -> Result<R>,
     ) -> Result<R> {
-        let mut txn = self.db.begin_write()?;
-        if self.in_memory {
-            let n = self
-                .writes
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if !(n + 1).is_multiple_of(DURABLE_EVERY) {
-                txn.set_durability(redb::Durability::None)
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-            }
-        }
-        // Stream records, PITR log entries and replication stamps written in this transaction
-        // take their time from the engine clock.
-        let _time = crate::clock::WriteTime::enter(self.clock.now());
-        // Writes to strongly consistent global tables reach the other replicas before the commit.
-        let _replication = crate::global_tables::WriteScope::enter();
-        match f(&txn).and_then(|r| crate::global_tables::apply_strong(&txn).map(|()| r)) {
-            Ok(r) => {
-                txn.commit()?;
-                Ok(r)
-            }
-            Err(e) => {
-                txn.abort()?;
-                Err(e)
-            }
-        }
+        self.writer.write(f)
     }
 }

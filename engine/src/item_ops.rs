@@ -10,10 +10,10 @@ use crate::codec::{decode_item, encode_item};
 use crate::engine::{CATALOG, Engine, Namespace, STATS, items_table_name};
 use crate::error::{Error, Result};
 use crate::expr::{self, ExpressionInput};
-use crate::keys::{check_index_keys, encode_component};
+use crate::keys::encode_component;
 use crate::legacy::{self, AttributeValueUpdate, ExpectedAttributeValue};
 use crate::query_ops::{ReadCapacity, Units};
-use crate::value::{AttributeValue, Item, MAX_ITEM_SIZE, check_nesting, item_size};
+use crate::value::{AttributeValue, Item, MAX_ITEM_SIZE, item_size};
 
 /// `ConsumedCapacity` as returned when `ReturnConsumedCapacity` asks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -214,7 +214,7 @@ pub(crate) fn check_expression_params(
 }
 
 /// The legacy `Expected` condition of a request, validated; `None` without one.
-fn expected_condition(
+pub(crate) fn expected_condition(
     expected: Option<&BTreeMap<String, ExpectedAttributeValue>>,
     conditional_operator: Option<&str>,
 ) -> Result<Option<expr::Condition>> {
@@ -598,78 +598,6 @@ impl Engine {
         check_collection_limit(txn, &slot.meta, slot.old.as_ref(), new, collection_limit)
     }
 
-    /// PutItem.
-    pub fn put_item(&self, ns: &Namespace, input: PutItemInput) -> Result<WriteItemOutput> {
-        check_expression_params(
-            &[
-                ("Expected", input.expected.is_some()),
-                ("ConditionalOperator", input.conditional_operator.is_some()),
-            ],
-            &[("ConditionExpression", input.condition_expression.is_some())],
-            &input.params,
-        )?;
-        let return_values = input.return_values.as_deref().unwrap_or("NONE");
-        if !matches!(return_values, "NONE" | "ALL_OLD") {
-            return Err(Error::validation(
-                "ReturnValues can only be ALL_OLD or NONE",
-            ));
-        }
-        check_item_size(&input.item)?;
-        check_nesting(&input.item)?;
-        let legacy_condition = expected_condition(
-            input.expected.as_ref(),
-            input.conditional_operator.as_deref(),
-        )?;
-        let exprs = expr::parse(
-            &ExpressionInput {
-                condition: input.condition_expression.as_deref(),
-                update: None,
-                projection: None,
-                filter: None,
-                key_condition: None,
-                names: input.params.expression_attribute_names.as_ref(),
-                values: input.params.expression_attribute_values.as_ref(),
-            },
-            &[],
-        )?;
-        let (old, units, metrics) = self.write(|txn| {
-            let meta = Engine::meta_in(txn, ns, &input.table_name)?;
-            let key_bytes = meta.primary_key().encode_item_key(&input.item)?;
-            check_index_keys(&input.item, &meta.index_key_types())?;
-            let old = Engine::load_item(txn, &meta, &key_bytes)?;
-            check_condition(
-                exprs.condition.as_ref().or(legacy_condition.as_ref()),
-                old.as_ref(),
-                input.return_values_on_condition_check_failure.as_deref(),
-            )?;
-            let units = WriteUnits::of_write(&meta, old.as_ref(), Some(&input.item));
-            let slot = ItemSlot {
-                table_key: meta.catalog_key(),
-                meta,
-                key_bytes,
-                old,
-            };
-            Engine::store(txn, &slot, Some(&input.item))?;
-            let metrics = collection_metrics(
-                txn,
-                &slot.meta,
-                &input.item,
-                input.return_item_collection_metrics.as_deref(),
-            )?;
-            Ok((slot.old, units, metrics))
-        })?;
-        Ok(WriteItemOutput {
-            attributes: if return_values == "ALL_OLD" {
-                old
-            } else {
-                None
-            },
-            consumed_capacity: units
-                .consumed(&input.table_name, input.return_consumed_capacity.as_deref()),
-            item_collection_metrics: metrics,
-        })
-    }
-
     /// GetItem.
     pub fn get_item(&self, ns: &Namespace, input: GetItemInput) -> Result<GetItemOutput> {
         check_expression_params(
@@ -726,182 +654,9 @@ impl Engine {
             ),
         })
     }
-
-    /// DeleteItem.
-    pub fn delete_item(&self, ns: &Namespace, input: DeleteItemInput) -> Result<WriteItemOutput> {
-        check_expression_params(
-            &[
-                ("Expected", input.expected.is_some()),
-                ("ConditionalOperator", input.conditional_operator.is_some()),
-            ],
-            &[("ConditionExpression", input.condition_expression.is_some())],
-            &input.params,
-        )?;
-        let return_values = input.return_values.as_deref().unwrap_or("NONE");
-        if !matches!(return_values, "NONE" | "ALL_OLD") {
-            return Err(Error::validation(
-                "ReturnValues can only be ALL_OLD or NONE",
-            ));
-        }
-        let legacy_condition = expected_condition(
-            input.expected.as_ref(),
-            input.conditional_operator.as_deref(),
-        )?;
-        let exprs = expr::parse(
-            &ExpressionInput {
-                condition: input.condition_expression.as_deref(),
-                update: None,
-                projection: None,
-                filter: None,
-                key_condition: None,
-                names: input.params.expression_attribute_names.as_ref(),
-                values: input.params.expression_attribute_values.as_ref(),
-            },
-            &[],
-        )?;
-        let (old, units, metrics) = self.write(|txn| {
-            let meta = Engine::meta_in(txn, ns, &input.table_name)?;
-            let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
-            let old = Engine::load_item(txn, &meta, &key_bytes)?;
-            check_condition(
-                exprs.condition.as_ref().or(legacy_condition.as_ref()),
-                old.as_ref(),
-                input.return_values_on_condition_check_failure.as_deref(),
-            )?;
-            let units = WriteUnits::of_write(&meta, old.as_ref(), None);
-            let slot = ItemSlot {
-                table_key: meta.catalog_key(),
-                meta,
-                key_bytes,
-                old,
-            };
-            if slot.old.is_some() {
-                Engine::store(txn, &slot, None)?;
-            }
-            let metrics = collection_metrics(
-                txn,
-                &slot.meta,
-                &input.key,
-                input.return_item_collection_metrics.as_deref(),
-            )?;
-            Ok((slot.old, units, metrics))
-        })?;
-        Ok(WriteItemOutput {
-            attributes: if return_values == "ALL_OLD" {
-                old
-            } else {
-                None
-            },
-            consumed_capacity: units
-                .consumed(&input.table_name, input.return_consumed_capacity.as_deref()),
-            item_collection_metrics: metrics,
-        })
-    }
-
-    /// UpdateItem.
-    pub fn update_item(&self, ns: &Namespace, input: UpdateItemInput) -> Result<WriteItemOutput> {
-        check_expression_params(
-            &[
-                ("AttributeUpdates", input.attribute_updates.is_some()),
-                ("Expected", input.expected.is_some()),
-                ("ConditionalOperator", input.conditional_operator.is_some()),
-            ],
-            &[
-                ("UpdateExpression", input.update_expression.is_some()),
-                ("ConditionExpression", input.condition_expression.is_some()),
-            ],
-            &input.params,
-        )?;
-        let return_values = input.return_values.as_deref().unwrap_or("NONE");
-        let expression_input = ExpressionInput {
-            condition: input.condition_expression.as_deref(),
-            update: input.update_expression.as_deref(),
-            projection: None,
-            filter: None,
-            key_condition: None,
-            names: input.params.expression_attribute_names.as_ref(),
-            values: input.params.expression_attribute_values.as_ref(),
-        };
-        // Legacy parameters and expressions are checked before the table is looked up, as
-        // AWS does (AttributeUpdates, then Expected); the check that no key attribute is
-        // updated needs the schema and runs once it is known.
-        let legacy_updates = |keys: &[&str]| match &input.attribute_updates {
-            Some(u) => legacy::attribute_updates_to_update(u, keys),
-            None => Ok(None),
-        };
-        legacy_updates(&[])?;
-        let legacy_condition = expected_condition(
-            input.expected.as_ref(),
-            input.conditional_operator.as_deref(),
-        )?;
-        let exprs = expr::parse(&expression_input, &[])?;
-        let meta = self
-            .table_meta(ns, &input.table_name)?
-            .ok_or_else(Error::table_not_found)?;
-        let pk = meta.primary_key();
-        if let Some(update) = &exprs.update {
-            update.check_key_attributes(&pk.names())?;
-        }
-        let legacy_update = legacy_updates(&pk.names())?;
-        let condition = exprs.condition.as_ref().or(legacy_condition.as_ref());
-        let update = exprs.update.as_ref().or(legacy_update.as_ref());
-        let (old, new, units, metrics) = self.write(|txn| {
-            let meta = Engine::meta_in(txn, ns, &input.table_name)?;
-            let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
-            let old = Engine::load_item(txn, &meta, &key_bytes)?;
-            check_condition(
-                condition,
-                old.as_ref(),
-                input.return_values_on_condition_check_failure.as_deref(),
-            )?;
-            let mut new = old.clone().unwrap_or_else(|| input.key.clone());
-            match (&exprs.update, &legacy_update) {
-                (Some(update), _) => update.apply(&mut new)?,
-                (None, Some(update)) => update.apply(&mut new).map_err(legacy::update_error)?,
-                (None, None) => {}
-            }
-            if item_size(&new) > MAX_ITEM_SIZE {
-                return Err(Error::validation(
-                    "Item size to update has exceeded the maximum allowed size",
-                ));
-            }
-            check_nesting(&new)?;
-            check_index_keys(&new, &meta.index_key_types())?;
-            let units = WriteUnits::of_write(&meta, old.as_ref(), Some(&new));
-            let slot = ItemSlot {
-                table_key: meta.catalog_key(),
-                meta,
-                key_bytes,
-                old,
-            };
-            Engine::store(txn, &slot, Some(&new))?;
-            let metrics = collection_metrics(
-                txn,
-                &slot.meta,
-                &new,
-                input.return_item_collection_metrics.as_deref(),
-            )?;
-            Ok((slot.old, new, units, metrics))
-        })?;
-        let paths = update.map(|u| u.updated_paths()).unwrap_or_default();
-        let attributes = match return_values {
-            "ALL_OLD" => old,
-            "ALL_NEW" => Some(new),
-            "UPDATED_OLD" => old.map(|o| expr::project_paths(&o, &paths)),
-            "UPDATED_NEW" => Some(expr::project_paths(&new, &paths)),
-            _ => None,
-        }
-        .filter(|a| !a.is_empty());
-        Ok(WriteItemOutput {
-            attributes,
-            consumed_capacity: units
-                .consumed(&input.table_name, input.return_consumed_capacity.as_deref()),
-            item_collection_metrics: metrics,
-        })
-    }
 }
 
-fn check_condition(
+pub(crate) fn check_condition(
     condition: Option<&expr::Condition>,
     old: Option<&Item>,
     on_failure: Option<&str>,

@@ -18,6 +18,7 @@ mod error;
 mod export_import;
 pub mod expr;
 mod global_tables;
+mod group_commit;
 mod ids;
 mod index;
 mod inspect;
@@ -41,6 +42,7 @@ mod ttl;
 mod value;
 mod vector;
 mod warm_throughput;
+mod write_ops;
 
 pub use backup_ops::{
     BackupArnInput, BackupDescription, BackupDescriptionOutput, BackupDetails, BackupKind,

@@ -240,7 +240,8 @@ async fn handle(
     let started = std::time::Instant::now();
     // Injected latency sleeps in the router, so with fault rules every request takes the pool.
     let resp = if router.faults().is_none() && runs_inline(&op, req.body().len()) {
-        router.handle(req)
+        // Single-item writes wait for the engine's group commit here, not on a blocked thread.
+        router.handle_async(req).await
     } else {
         let call = tokio::time::timeout_at(
             deadline,

@@ -226,33 +226,68 @@ impl Router {
     /// Answers one HTTP request. Never panics on input.
     pub fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
         let request_id = request_id(&self.engine);
-        let mut resp = match self.route(&req) {
-            Ok(resp) => resp,
-            Err(e) => error_response(&e),
+        let resp = match self.route(&req, false) {
+            Ok(Routed::Answer(resp)) => Ok(resp),
+            // Not asked for: every write was answered in place.
+            Ok(Routed::Write(w)) => self.write_now(w),
+            Err(e) => Err(e),
         };
-        if let Ok(v) = HeaderValue::from_str(&request_id) {
-            resp.headers_mut().insert("x-amzn-requestid", v);
-        }
-        let crc = crc32fast::hash(resp.body());
-        if let Ok(v) = HeaderValue::from_str(&crc.to_string()) {
-            resp.headers_mut().insert("x-amz-crc32", v);
-        }
-        resp
+        stamp(request_id, resp)
     }
 
-    fn route(&self, req: &Request<Bytes>) -> Result<Response<Bytes>, WireError> {
+    /// Answers one HTTP request like [`Router::handle`], except that PutItem, UpdateItem and
+    /// DeleteItem use the engine's group commit: while another such write runs, this one
+    /// waits without blocking the thread and is committed together with the others waiting.
+    /// The answers are those of [`Router::handle`].
+    pub async fn handle_async(&self, req: Request<Bytes>) -> Response<Bytes> {
+        let request_id = request_id(&self.engine);
+        let resp = match self.route(&req, true) {
+            Ok(Routed::Answer(resp)) => Ok(resp),
+            Ok(Routed::Write(w)) => self.write_grouped(w).await,
+            Err(e) => Err(e),
+        };
+        stamp(request_id, resp)
+    }
+
+    /// A deferred single-item write, applied in its own transaction.
+    fn write_now(&self, w: DeferredWrite) -> Result<Response<Bytes>, WireError> {
+        let e = &*self.engine;
+        let ns = &w.ns;
+        let out = match w.op {
+            WriteOp::Put => run(w.body, |i| e.put_item(ns, i)),
+            WriteOp::Update => run(w.body, |i| e.update_item(ns, i)),
+            WriteOp::Delete => run(w.body, |i| e.delete_item(ns, i)),
+        }?;
+        Ok(json_ok(out, w.content_type))
+    }
+
+    /// A deferred single-item write, applied with group commit.
+    async fn write_grouped(&self, w: DeferredWrite) -> Result<Response<Bytes>, WireError> {
+        let e = &*self.engine;
+        let ns = &w.ns;
+        let out = match w.op {
+            WriteOp::Put => run_async(w.body, |i| e.put_item_grouped(ns, i)).await,
+            WriteOp::Update => run_async(w.body, |i| e.update_item_grouped(ns, i)).await,
+            WriteOp::Delete => run_async(w.body, |i| e.delete_item_grouped(ns, i)).await,
+        }?;
+        Ok(json_ok(out, w.content_type))
+    }
+
+    /// Routes a request to its answer, or with `defer_writes` hands back a single-item write
+    /// for the caller to apply.
+    fn route(&self, req: &Request<Bytes>, defer_writes: bool) -> Result<Routed, WireError> {
         if req.method() == Method::GET {
             // AWS's regional endpoints answer a plain GET with a health line.
-            return Ok(plain(
+            return Ok(Routed::Answer(plain(
                 StatusCode::OK,
                 "healthy: dynamodb.us-east-1.amazonaws.com ",
-            ));
+            )));
         }
         if req.method() != Method::POST {
-            return Ok(plain(
+            return Ok(Routed::Answer(plain(
                 StatusCode::NOT_FOUND,
                 "<UnknownOperationException/>\n",
-            ));
+            )));
         }
         let content_type = req
             .headers()
@@ -269,21 +304,28 @@ impl Router {
             Some("application/x-amz-json-1.0") => "application/x-amz-json-1.0",
             Some("application/json") => "application/json",
             _ => {
-                return Ok(plain(
+                return Ok(Routed::Answer(plain(
                     StatusCode::NOT_FOUND,
                     "<UnknownOperationException/>\n",
-                ));
+                )));
             }
         };
-        let mut resp = self.route_json(req)?;
-        resp.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static(json_ct),
-        );
-        Ok(resp)
+        Ok(match self.route_json(req, defer_writes)? {
+            Routed::Answer(mut resp) => {
+                resp.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static(json_ct),
+                );
+                Routed::Answer(resp)
+            }
+            Routed::Write(w) => Routed::Write(DeferredWrite {
+                content_type: json_ct,
+                ..w
+            }),
+        })
     }
 
-    fn route_json(&self, req: &Request<Bytes>) -> Result<Response<Bytes>, WireError> {
+    fn route_json(&self, req: &Request<Bytes>, defer_writes: bool) -> Result<Routed, WireError> {
         if req.body().len() > self.max_body {
             return Err(WireError {
                 status: 413,
@@ -351,15 +393,28 @@ impl Router {
         }
         let ns = Namespace::new(creds.account_id(), creds.region.clone());
         ddb_engine::precheck_request(op, &body)?;
+        if defer_writes && !streams {
+            let write = match op {
+                "PutItem" => Some(WriteOp::Put),
+                "UpdateItem" => Some(WriteOp::Update),
+                "DeleteItem" => Some(WriteOp::Delete),
+                _ => None,
+            };
+            if let Some(op) = write {
+                return Ok(Routed::Write(DeferredWrite {
+                    op,
+                    ns,
+                    body,
+                    content_type: "application/x-amz-json-1.0",
+                }));
+            }
+        }
         let out = if streams {
             self.call_streams(op, &ns, body)?
         } else {
             self.call(op, &ns, body)?
         };
-        Ok(Response::builder()
-            .status(StatusCode::OK)
-            .body(Bytes::from(out))
-            .unwrap_or_else(|_| Response::new(Bytes::new())))
+        Ok(Routed::Answer(Response::new(Bytes::from(out))))
     }
 
     fn call(
@@ -513,6 +568,66 @@ fn run<I: DeserializeOwned, O: Serialize>(
         .map_err(|e| WireError::from(EngineError::Validation(e.to_string())))?;
     let out = op(input)?;
     serde_json::to_vec(&out).map_err(|e| WireError::from(EngineError::Internal(e.to_string())))
+}
+
+/// [`run`] for an engine call that returns a future.
+async fn run_async<I: DeserializeOwned, O: Serialize, F>(
+    body: serde_json::Value,
+    op: impl FnOnce(I) -> F,
+) -> Result<Vec<u8>, WireError>
+where
+    F: std::future::Future<Output = Result<O, EngineError>>,
+{
+    let input: I = serde_json::from_value(body)
+        .map_err(|e| WireError::from(EngineError::Validation(e.to_string())))?;
+    let out = op(input).await?;
+    serde_json::to_vec(&out).map_err(|e| WireError::from(EngineError::Internal(e.to_string())))
+}
+
+/// Where [`Router::route`] leaves a request: answered, or a write for the caller to apply.
+enum Routed {
+    Answer(Response<Bytes>),
+    Write(DeferredWrite),
+}
+
+/// A validated single-item write whose engine call is left to the caller.
+struct DeferredWrite {
+    op: WriteOp,
+    ns: Namespace,
+    body: serde_json::Value,
+    /// The content type to answer with (the request's).
+    content_type: &'static str,
+}
+
+#[derive(Clone, Copy)]
+enum WriteOp {
+    Put,
+    Update,
+    Delete,
+}
+
+/// A 200 answer with a JSON body in `content_type`.
+fn json_ok(body: impl Into<Bytes>, content_type: &'static str) -> Response<Bytes> {
+    let mut resp = Response::new(body.into());
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
+    resp
+}
+
+/// The answer to a request, with the `x-amzn-RequestId` and `x-amz-crc32` headers every AWS
+/// answer carries.
+fn stamp(request_id: String, resp: Result<Response<Bytes>, WireError>) -> Response<Bytes> {
+    let mut resp = resp.unwrap_or_else(|e| error_response(&e));
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    let crc = crc32fast::hash(resp.body());
+    if let Ok(v) = HeaderValue::from_str(&crc.to_string()) {
+        resp.headers_mut().insert("x-amz-crc32", v);
+    }
+    resp
 }
 
 fn plain(status: StatusCode, body: &'static str) -> Response<Bytes> {

@@ -1,0 +1,423 @@
+//! The single-item writes: PutItem, DeleteItem and UpdateItem.
+//!
+//! Each request is validated outside any transaction into a plan ([`Plan`]) that owns its
+//! input; the plan is then applied in a write transaction of its own (`put_item`, …) or, through
+//! `put_item_grouped` and friends, with group commit (see [`crate::group_commit`]). Both give
+//! the same answers.
+
+use crate::engine::{Engine, Namespace};
+use crate::error::{Error, Result};
+use crate::expr::{self, Condition, ExpressionInput, Expressions, Update};
+use crate::group_commit::Plan;
+use crate::item_ops::{
+    DeleteItemInput, ItemSlot, PutItemInput, UpdateItemInput, WriteItemOutput, WriteUnits,
+    check_condition, check_expression_params, check_item_size, collection_metrics,
+    expected_condition,
+};
+use crate::keys::check_index_keys;
+use crate::legacy;
+use crate::value::{Item, MAX_ITEM_SIZE, check_nesting, item_size};
+
+/// What a write found and did in its transaction: the old item, the new one (UpdateItem), the
+/// write units and the item collection metrics.
+type Applied = (
+    Option<Item>,
+    Option<Item>,
+    WriteUnits,
+    Option<crate::item_ops::ItemCollectionMetrics>,
+);
+
+impl Engine {
+    /// PutItem.
+    pub fn put_item(&self, ns: &Namespace, input: PutItemInput) -> Result<WriteItemOutput> {
+        self.run_plan(PutPlan::new(ns, input)?)
+    }
+
+    /// DeleteItem.
+    pub fn delete_item(&self, ns: &Namespace, input: DeleteItemInput) -> Result<WriteItemOutput> {
+        self.run_plan(DeletePlan::new(ns, input)?)
+    }
+
+    /// UpdateItem.
+    pub fn update_item(&self, ns: &Namespace, input: UpdateItemInput) -> Result<WriteItemOutput> {
+        self.run_plan(UpdatePlan::new(self, ns, input)?)
+    }
+
+    /// PutItem with group commit: while another grouped write runs, this one waits (without
+    /// blocking the thread) and is committed together with the others waiting. The answer is
+    /// the one [`Engine::put_item`] gives.
+    pub async fn put_item_grouped(
+        &self,
+        ns: &Namespace,
+        input: PutItemInput,
+    ) -> Result<WriteItemOutput> {
+        let plan = PutPlan::new(ns, input)?;
+        self.writer.submit(plan).await
+    }
+
+    /// DeleteItem with group commit (see [`Engine::put_item_grouped`]).
+    pub async fn delete_item_grouped(
+        &self,
+        ns: &Namespace,
+        input: DeleteItemInput,
+    ) -> Result<WriteItemOutput> {
+        let plan = DeletePlan::new(ns, input)?;
+        self.writer.submit(plan).await
+    }
+
+    /// UpdateItem with group commit (see [`Engine::put_item_grouped`]).
+    pub async fn update_item_grouped(
+        &self,
+        ns: &Namespace,
+        input: UpdateItemInput,
+    ) -> Result<WriteItemOutput> {
+        let plan = UpdatePlan::new(self, ns, input)?;
+        self.writer.submit(plan).await
+    }
+
+    /// Applies `plan` in a write transaction of its own.
+    fn run_plan<P: Plan>(&self, plan: P) -> Result<P::Output> {
+        let applied = self.write(|txn| plan.apply(txn))?;
+        Ok(plan.output(applied))
+    }
+}
+
+/// Whether `ReturnValues` of a PutItem or DeleteItem asks for the old item.
+fn returns_all_old(return_values: Option<&str>) -> Result<bool> {
+    match return_values.unwrap_or("NONE") {
+        "NONE" => Ok(false),
+        "ALL_OLD" => Ok(true),
+        _ => Err(Error::validation(
+            "ReturnValues can only be ALL_OLD or NONE",
+        )),
+    }
+}
+
+/// The expressions of a request that has only a ConditionExpression.
+fn condition_only(
+    params: &crate::item_ops::ExpressionParams,
+    condition: Option<&str>,
+) -> Result<Expressions> {
+    expr::parse(
+        &ExpressionInput {
+            condition,
+            update: None,
+            projection: None,
+            filter: None,
+            key_condition: None,
+            names: params.expression_attribute_names.as_ref(),
+            values: params.expression_attribute_values.as_ref(),
+        },
+        &[],
+    )
+}
+
+/// The answer of a write, from what it did and what the request asked for.
+fn write_output(
+    attributes: Option<Item>,
+    units: &WriteUnits,
+    table_name: &str,
+    return_consumed_capacity: Option<&str>,
+    metrics: Option<crate::item_ops::ItemCollectionMetrics>,
+) -> WriteItemOutput {
+    WriteItemOutput {
+        attributes,
+        consumed_capacity: units.consumed(table_name, return_consumed_capacity),
+        item_collection_metrics: metrics,
+    }
+}
+
+/// A validated PutItem.
+struct PutPlan {
+    ns: Namespace,
+    input: PutItemInput,
+    condition: Option<Condition>,
+    all_old: bool,
+}
+
+impl PutPlan {
+    fn new(ns: &Namespace, input: PutItemInput) -> Result<PutPlan> {
+        check_expression_params(
+            &[
+                ("Expected", input.expected.is_some()),
+                ("ConditionalOperator", input.conditional_operator.is_some()),
+            ],
+            &[("ConditionExpression", input.condition_expression.is_some())],
+            &input.params,
+        )?;
+        let all_old = returns_all_old(input.return_values.as_deref())?;
+        check_item_size(&input.item)?;
+        check_nesting(&input.item)?;
+        let legacy_condition = expected_condition(
+            input.expected.as_ref(),
+            input.conditional_operator.as_deref(),
+        )?;
+        let exprs = condition_only(&input.params, input.condition_expression.as_deref())?;
+        Ok(PutPlan {
+            ns: ns.clone(),
+            condition: exprs.condition.or(legacy_condition),
+            input,
+            all_old,
+        })
+    }
+}
+
+impl Plan for PutPlan {
+    type Applied = Applied;
+    type Output = WriteItemOutput;
+
+    fn apply(&self, txn: &redb::WriteTransaction) -> Result<Applied> {
+        let input = &self.input;
+        let meta = Engine::meta_in(txn, &self.ns, &input.table_name)?;
+        let key_bytes = meta.primary_key().encode_item_key(&input.item)?;
+        check_index_keys(&input.item, &meta.index_key_types())?;
+        let old = Engine::load_item(txn, &meta, &key_bytes)?;
+        check_condition(
+            self.condition.as_ref(),
+            old.as_ref(),
+            input.return_values_on_condition_check_failure.as_deref(),
+        )?;
+        let units = WriteUnits::of_write(&meta, old.as_ref(), Some(&input.item));
+        let slot = ItemSlot {
+            table_key: meta.catalog_key(),
+            meta,
+            key_bytes,
+            old,
+        };
+        Engine::store(txn, &slot, Some(&input.item))?;
+        let metrics = collection_metrics(
+            txn,
+            &slot.meta,
+            &input.item,
+            input.return_item_collection_metrics.as_deref(),
+        )?;
+        Ok((slot.old, None, units, metrics))
+    }
+
+    fn output(self, (old, _, units, metrics): Applied) -> WriteItemOutput {
+        write_output(
+            old.filter(|_| self.all_old),
+            &units,
+            &self.input.table_name,
+            self.input.return_consumed_capacity.as_deref(),
+            metrics,
+        )
+    }
+}
+
+/// A validated DeleteItem.
+struct DeletePlan {
+    ns: Namespace,
+    input: DeleteItemInput,
+    condition: Option<Condition>,
+    all_old: bool,
+}
+
+impl DeletePlan {
+    fn new(ns: &Namespace, input: DeleteItemInput) -> Result<DeletePlan> {
+        check_expression_params(
+            &[
+                ("Expected", input.expected.is_some()),
+                ("ConditionalOperator", input.conditional_operator.is_some()),
+            ],
+            &[("ConditionExpression", input.condition_expression.is_some())],
+            &input.params,
+        )?;
+        let all_old = returns_all_old(input.return_values.as_deref())?;
+        let legacy_condition = expected_condition(
+            input.expected.as_ref(),
+            input.conditional_operator.as_deref(),
+        )?;
+        let exprs = condition_only(&input.params, input.condition_expression.as_deref())?;
+        Ok(DeletePlan {
+            ns: ns.clone(),
+            condition: exprs.condition.or(legacy_condition),
+            input,
+            all_old,
+        })
+    }
+}
+
+impl Plan for DeletePlan {
+    type Applied = Applied;
+    type Output = WriteItemOutput;
+
+    fn apply(&self, txn: &redb::WriteTransaction) -> Result<Applied> {
+        let input = &self.input;
+        let meta = Engine::meta_in(txn, &self.ns, &input.table_name)?;
+        let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
+        let old = Engine::load_item(txn, &meta, &key_bytes)?;
+        check_condition(
+            self.condition.as_ref(),
+            old.as_ref(),
+            input.return_values_on_condition_check_failure.as_deref(),
+        )?;
+        let units = WriteUnits::of_write(&meta, old.as_ref(), None);
+        let slot = ItemSlot {
+            table_key: meta.catalog_key(),
+            meta,
+            key_bytes,
+            old,
+        };
+        if slot.old.is_some() {
+            Engine::store(txn, &slot, None)?;
+        }
+        let metrics = collection_metrics(
+            txn,
+            &slot.meta,
+            &input.key,
+            input.return_item_collection_metrics.as_deref(),
+        )?;
+        Ok((slot.old, None, units, metrics))
+    }
+
+    fn output(self, (old, _, units, metrics): Applied) -> WriteItemOutput {
+        write_output(
+            old.filter(|_| self.all_old),
+            &units,
+            &self.input.table_name,
+            self.input.return_consumed_capacity.as_deref(),
+            metrics,
+        )
+    }
+}
+
+/// A validated UpdateItem.
+struct UpdatePlan {
+    ns: Namespace,
+    input: UpdateItemInput,
+    condition: Option<Condition>,
+    /// The UpdateExpression, or the legacy `AttributeUpdates` as one.
+    update: Option<Update>,
+    /// Whether `update` came from `AttributeUpdates` (its errors read differently).
+    legacy_update: bool,
+}
+
+impl UpdatePlan {
+    fn new(engine: &Engine, ns: &Namespace, input: UpdateItemInput) -> Result<UpdatePlan> {
+        check_expression_params(
+            &[
+                ("AttributeUpdates", input.attribute_updates.is_some()),
+                ("Expected", input.expected.is_some()),
+                ("ConditionalOperator", input.conditional_operator.is_some()),
+            ],
+            &[
+                ("UpdateExpression", input.update_expression.is_some()),
+                ("ConditionExpression", input.condition_expression.is_some()),
+            ],
+            &input.params,
+        )?;
+        let expression_input = ExpressionInput {
+            condition: input.condition_expression.as_deref(),
+            update: input.update_expression.as_deref(),
+            projection: None,
+            filter: None,
+            key_condition: None,
+            names: input.params.expression_attribute_names.as_ref(),
+            values: input.params.expression_attribute_values.as_ref(),
+        };
+        // Legacy parameters and expressions are checked before the table is looked up, as
+        // AWS does (AttributeUpdates, then Expected); the check that no key attribute is
+        // updated needs the schema and runs once it is known.
+        let legacy_updates = |keys: &[&str]| match &input.attribute_updates {
+            Some(u) => legacy::attribute_updates_to_update(u, keys),
+            None => Ok(None),
+        };
+        legacy_updates(&[])?;
+        let legacy_condition = expected_condition(
+            input.expected.as_ref(),
+            input.conditional_operator.as_deref(),
+        )?;
+        let exprs = expr::parse(&expression_input, &[])?;
+        let meta = engine
+            .table_meta(ns, &input.table_name)?
+            .ok_or_else(Error::table_not_found)?;
+        let pk = meta.primary_key();
+        if let Some(update) = &exprs.update {
+            update.check_key_attributes(&pk.names())?;
+        }
+        let legacy_update = legacy_updates(&pk.names())?;
+        let (update, legacy_update) = match (exprs.update, legacy_update) {
+            (Some(update), _) => (Some(update), false),
+            (None, Some(update)) => (Some(update), true),
+            (None, None) => (None, false),
+        };
+        Ok(UpdatePlan {
+            ns: ns.clone(),
+            condition: exprs.condition.or(legacy_condition),
+            update,
+            legacy_update,
+            input,
+        })
+    }
+}
+
+impl Plan for UpdatePlan {
+    type Applied = Applied;
+    type Output = WriteItemOutput;
+
+    fn apply(&self, txn: &redb::WriteTransaction) -> Result<Applied> {
+        let input = &self.input;
+        let meta = Engine::meta_in(txn, &self.ns, &input.table_name)?;
+        let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
+        let old = Engine::load_item(txn, &meta, &key_bytes)?;
+        check_condition(
+            self.condition.as_ref(),
+            old.as_ref(),
+            input.return_values_on_condition_check_failure.as_deref(),
+        )?;
+        let mut new = old.clone().unwrap_or_else(|| input.key.clone());
+        match &self.update {
+            Some(update) if self.legacy_update => {
+                update.apply(&mut new).map_err(legacy::update_error)?
+            }
+            Some(update) => update.apply(&mut new)?,
+            None => {}
+        }
+        if item_size(&new) > MAX_ITEM_SIZE {
+            return Err(Error::validation(
+                "Item size to update has exceeded the maximum allowed size",
+            ));
+        }
+        check_nesting(&new)?;
+        check_index_keys(&new, &meta.index_key_types())?;
+        let units = WriteUnits::of_write(&meta, old.as_ref(), Some(&new));
+        let slot = ItemSlot {
+            table_key: meta.catalog_key(),
+            meta,
+            key_bytes,
+            old,
+        };
+        Engine::store(txn, &slot, Some(&new))?;
+        let metrics = collection_metrics(
+            txn,
+            &slot.meta,
+            &new,
+            input.return_item_collection_metrics.as_deref(),
+        )?;
+        Ok((slot.old, Some(new), units, metrics))
+    }
+
+    fn output(self, (old, new, units, metrics): Applied) -> WriteItemOutput {
+        let paths = self
+            .update
+            .as_ref()
+            .map(|u| u.updated_paths())
+            .unwrap_or_default();
+        let attributes = match self.input.return_values.as_deref().unwrap_or("NONE") {
+            "ALL_OLD" => old,
+            "ALL_NEW" => new,
+            "UPDATED_OLD" => old.map(|o| expr::project_paths(&o, &paths)),
+            "UPDATED_NEW" => new.map(|n| expr::project_paths(&n, &paths)),
+            _ => None,
+        }
+        .filter(|a| !a.is_empty());
+        write_output(
+            attributes,
+            &units,
+            &self.input.table_name,
+            self.input.return_consumed_capacity.as_deref(),
+            metrics,
+        )
+    }
+}
