@@ -29,8 +29,10 @@ use crate::error::{Error, Result};
 
 /// In memory, one commit in this many is a durable one: redb skips its commit bookkeeping for
 /// non-durable commits (a third of a PutItem's time when measured) but reuses the pages they
-/// free only after a durable commit, so memory stays bounded.
-const DURABLE_EVERY: u64 = 64;
+/// free only after a durable commit, so memory stays bounded. A durable commit costs about
+/// 200 µs more, so at one in 64 it set the p99 of PutItem (193 µs through the router, against
+/// 98 µs at one in 256); RSS after loading a million items was the same (968 B per item).
+const DURABLE_EVERY: u64 = 256;
 
 /// A write prepared outside any transaction: validated, owning its input, and able to run
 /// more than once (a group that fails is applied again without the failing write).
