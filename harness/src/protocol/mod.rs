@@ -1,8 +1,9 @@
 //! The DynamoDB JSON 1.0 protocol: from an HTTP request to an engine call and back.
 //!
-//! [`Router::handle`] is the single entry point used by the TCP server and, later, by the
-//! in-process client. It is synchronous and never panics on input: every failure becomes an
-//! AWS-shaped error response, produced in one place ([`error_response`]).
+//! [`Router::handle`] is the entry point of the in-process client and of the server's blocking
+//! pool; [`Router::handle_async`], the same with single-item writes left to the engine's group
+//! commit, is the server's for quick operations. Neither panics on input: every failure becomes
+//! an AWS-shaped error response, produced in one place ([`error_response`]).
 
 mod auth;
 pub mod pattern;
