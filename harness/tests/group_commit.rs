@@ -173,7 +173,7 @@ fn concurrent_single_item_writes_answer_as_if_one_at_a_time() {
                 .expect("delete")
         })
         .await;
-        for k in 0..KEYS {
+        for (k, winner) in winners.iter().enumerate() {
             let found: Vec<_> = deletes
                 .iter()
                 .enumerate()
@@ -181,7 +181,7 @@ fn concurrent_single_item_writes_answer_as_if_one_at_a_time() {
                 .map(|(_, out)| out.attributes().cloned().unwrap_or_default())
                 .collect();
             assert_eq!(found.len(), 1, "key k{k}");
-            let writer = winners[k][0].to_string();
+            let writer = winner[0].to_string();
             assert_eq!(found[0].get("writer"), Some(&AttributeValue::N(writer)));
             assert_eq!(
                 found[0].get("n"),
