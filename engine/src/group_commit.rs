@@ -423,6 +423,16 @@ mod tests {
         keys
     }
 
+    /// Waits (bounded) until the writer thread, which answers a group before it looks at the
+    /// queue again, has gone idle.
+    fn wait_idle(writer: &Writer) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while writer.state().busy && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(!writer.state().busy, "the writer went idle");
+    }
+
     /// Queues `plans` behind a write that is still running, then lets that write end, so that
     /// they are applied as one group by the writer thread.
     fn run_as_group(writer: &Arc<Writer>, plans: Vec<Insert>) -> Vec<Result<(&'static str, u64)>> {
@@ -482,7 +492,7 @@ mod tests {
         );
         assert_eq!(w.begun.load(Ordering::Relaxed) - before, 1);
         assert_eq!(keys(&w), ["a", "b", "c", "d"]);
-        assert!(!w.state().busy, "idle again");
+        wait_idle(&w);
     }
 
     #[test]
@@ -550,12 +560,7 @@ mod tests {
             assert_eq!(r.is_err(), i % 7 == 3, "write {i}: {r:?}");
         }
         assert_eq!(keys(&w).len(), KEYS.len());
-        // The writer thread, if it was needed, has gone idle.
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while w.state().busy && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        assert!(!w.state().busy);
+        wait_idle(&w);
         w.close();
     }
 }

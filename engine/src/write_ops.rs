@@ -5,27 +5,34 @@
 //! `put_item_grouped` and friends, with group commit (see [`crate::group_commit`]). Both give
 //! the same answers.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use crate::catalog::TableMeta;
 use crate::engine::{Engine, Namespace};
 use crate::error::{Error, Result};
-use crate::expr::{self, Condition, ExpressionInput, Expressions, Update};
+use crate::expr::{self, Condition, ExpressionInput, Update};
 use crate::group_commit::Plan;
 use crate::item_ops::{
-    DeleteItemInput, ItemSlot, PutItemInput, UpdateItemInput, WriteItemOutput, WriteUnits,
-    check_condition, check_expression_params, check_item_size, collection_metrics,
-    expected_condition,
+    DeleteItemInput, ExpressionParams, ItemCollectionMetrics, ItemSlot, PutItemInput,
+    UpdateItemInput, WriteItemOutput, WriteUnits, check_condition, check_expression_params,
+    check_item_size, collection_metrics, expected_condition,
 };
 use crate::keys::check_index_keys;
-use crate::legacy;
+use crate::legacy::{self, ExpectedAttributeValue};
 use crate::value::{Item, MAX_ITEM_SIZE, check_nesting, item_size};
 
-/// What a write found and did in its transaction: the old item, the new one (UpdateItem), the
+/// What a write found and did in its transaction: the old item, the new one (or `None`), the
 /// write units and the item collection metrics.
-type Applied = (
+type Written<'a> = (
     Option<Item>,
-    Option<Item>,
+    Option<Cow<'a, Item>>,
     WriteUnits,
-    Option<crate::item_ops::ItemCollectionMetrics>,
+    Option<ItemCollectionMetrics>,
 );
+
+/// [`Written`] as a plan keeps it until the commit; only UpdateItem keeps the new item.
+type Applied = Written<'static>;
 
 impl Engine {
     /// PutItem.
@@ -82,25 +89,38 @@ impl Engine {
     }
 }
 
-/// Whether `ReturnValues` of a PutItem or DeleteItem asks for the old item.
-fn returns_all_old(return_values: Option<&str>) -> Result<bool> {
-    match return_values.unwrap_or("NONE") {
-        "NONE" => Ok(false),
-        "ALL_OLD" => Ok(true),
-        _ => Err(Error::validation(
-            "ReturnValues can only be ALL_OLD or NONE",
-        )),
-    }
-}
-
-/// The expressions of a request that has only a ConditionExpression.
-fn condition_only(
-    params: &crate::item_ops::ExpressionParams,
-    condition: Option<&str>,
-) -> Result<Expressions> {
-    expr::parse(
+/// The condition of a PutItem or DeleteItem and whether its `ReturnValues` asks for the old
+/// item, validated in AWS's order; `item_checks` runs in between (PutItem's item checks).
+fn condition_and_all_old(
+    expected: Option<&BTreeMap<String, ExpectedAttributeValue>>,
+    conditional_operator: Option<&str>,
+    condition_expression: Option<&str>,
+    params: &ExpressionParams,
+    return_values: Option<&str>,
+    item_checks: impl FnOnce() -> Result<()>,
+) -> Result<(Option<Condition>, bool)> {
+    check_expression_params(
+        &[
+            ("Expected", expected.is_some()),
+            ("ConditionalOperator", conditional_operator.is_some()),
+        ],
+        &[("ConditionExpression", condition_expression.is_some())],
+        params,
+    )?;
+    let all_old = match return_values.unwrap_or("NONE") {
+        "NONE" => false,
+        "ALL_OLD" => true,
+        _ => {
+            return Err(Error::validation(
+                "ReturnValues can only be ALL_OLD or NONE",
+            ));
+        }
+    };
+    item_checks()?;
+    let legacy_condition = expected_condition(expected, conditional_operator)?;
+    let exprs = expr::parse(
         &ExpressionInput {
-            condition,
+            condition: condition_expression,
             update: None,
             projection: None,
             filter: None,
@@ -109,7 +129,48 @@ fn condition_only(
             values: params.expression_attribute_values.as_ref(),
         },
         &[],
-    )
+    )?;
+    Ok((exprs.condition.or(legacy_condition), all_old))
+}
+
+/// The part of a single-item write that runs in its transaction: load the table and the old
+/// item, check the condition, make the new item (`None`: delete) from the old one, store it
+/// with its stats, indexes and stream records, and measure the write. `key_item` is the item
+/// (PutItem) or the `Key` (the others), for the collection metrics of a delete.
+#[allow(clippy::too_many_arguments)]
+fn apply_write<'a>(
+    txn: &redb::WriteTransaction,
+    ns: &Namespace,
+    table_name: &str,
+    encode_key: impl FnOnce(&TableMeta) -> Result<Vec<u8>>,
+    condition: Option<&Condition>,
+    on_condition_failure: Option<&str>,
+    new_item: impl FnOnce(&TableMeta, Option<&Item>) -> Result<Option<Cow<'a, Item>>>,
+    key_item: &Item,
+    metrics_mode: Option<&str>,
+) -> Result<Written<'a>> {
+    let meta = Engine::meta_in(txn, ns, table_name)?;
+    let key_bytes = encode_key(&meta)?;
+    let old = Engine::load_item(txn, &meta, &key_bytes)?;
+    check_condition(condition, old.as_ref(), on_condition_failure)?;
+    let new = new_item(&meta, old.as_ref())?;
+    let units = WriteUnits::of_write(&meta, old.as_ref(), new.as_deref());
+    let slot = ItemSlot {
+        table_key: meta.catalog_key(),
+        meta,
+        key_bytes,
+        old,
+    };
+    if new.is_some() || slot.old.is_some() {
+        Engine::store(txn, &slot, new.as_deref())?;
+    }
+    let metrics = collection_metrics(
+        txn,
+        &slot.meta,
+        new.as_deref().unwrap_or(key_item),
+        metrics_mode,
+    )?;
+    Ok((slot.old, new, units, metrics))
 }
 
 /// The answer of a write, from what it did and what the request asked for.
@@ -118,7 +179,7 @@ fn write_output(
     units: &WriteUnits,
     table_name: &str,
     return_consumed_capacity: Option<&str>,
-    metrics: Option<crate::item_ops::ItemCollectionMetrics>,
+    metrics: Option<ItemCollectionMetrics>,
 ) -> WriteItemOutput {
     WriteItemOutput {
         attributes,
@@ -137,26 +198,21 @@ struct PutPlan {
 
 impl PutPlan {
     fn new(ns: &Namespace, input: PutItemInput) -> Result<PutPlan> {
-        check_expression_params(
-            &[
-                ("Expected", input.expected.is_some()),
-                ("ConditionalOperator", input.conditional_operator.is_some()),
-            ],
-            &[("ConditionExpression", input.condition_expression.is_some())],
-            &input.params,
-        )?;
-        let all_old = returns_all_old(input.return_values.as_deref())?;
-        check_item_size(&input.item)?;
-        check_nesting(&input.item)?;
-        let legacy_condition = expected_condition(
+        let (condition, all_old) = condition_and_all_old(
             input.expected.as_ref(),
             input.conditional_operator.as_deref(),
+            input.condition_expression.as_deref(),
+            &input.params,
+            input.return_values.as_deref(),
+            || {
+                check_item_size(&input.item)?;
+                check_nesting(&input.item)
+            },
         )?;
-        let exprs = condition_only(&input.params, input.condition_expression.as_deref())?;
         Ok(PutPlan {
             ns: ns.clone(),
-            condition: exprs.condition.or(legacy_condition),
             input,
+            condition,
             all_old,
         })
     }
@@ -167,31 +223,25 @@ impl Plan for PutPlan {
     type Output = WriteItemOutput;
 
     fn apply(&self, txn: &redb::WriteTransaction) -> Result<Applied> {
-        let input = &self.input;
-        let meta = Engine::meta_in(txn, &self.ns, &input.table_name)?;
-        let key_bytes = meta.primary_key().encode_item_key(&input.item)?;
-        check_index_keys(&input.item, &meta.index_key_types())?;
-        let old = Engine::load_item(txn, &meta, &key_bytes)?;
-        check_condition(
-            self.condition.as_ref(),
-            old.as_ref(),
-            input.return_values_on_condition_check_failure.as_deref(),
-        )?;
-        let units = WriteUnits::of_write(&meta, old.as_ref(), Some(&input.item));
-        let slot = ItemSlot {
-            table_key: meta.catalog_key(),
-            meta,
-            key_bytes,
-            old,
-        };
-        Engine::store(txn, &slot, Some(&input.item))?;
-        let metrics = collection_metrics(
+        let item = &self.input.item;
+        let (old, _, units, metrics) = apply_write(
             txn,
-            &slot.meta,
-            &input.item,
-            input.return_item_collection_metrics.as_deref(),
+            &self.ns,
+            &self.input.table_name,
+            |meta| {
+                let key = meta.primary_key().encode_item_key(item)?;
+                check_index_keys(item, &meta.index_key_types())?;
+                Ok(key)
+            },
+            self.condition.as_ref(),
+            self.input
+                .return_values_on_condition_check_failure
+                .as_deref(),
+            |_, _| Ok(Some(Cow::Borrowed(item))),
+            item,
+            self.input.return_item_collection_metrics.as_deref(),
         )?;
-        Ok((slot.old, None, units, metrics))
+        Ok((old, None, units, metrics))
     }
 
     fn output(self, (old, _, units, metrics): Applied) -> WriteItemOutput {
@@ -215,24 +265,18 @@ struct DeletePlan {
 
 impl DeletePlan {
     fn new(ns: &Namespace, input: DeleteItemInput) -> Result<DeletePlan> {
-        check_expression_params(
-            &[
-                ("Expected", input.expected.is_some()),
-                ("ConditionalOperator", input.conditional_operator.is_some()),
-            ],
-            &[("ConditionExpression", input.condition_expression.is_some())],
-            &input.params,
-        )?;
-        let all_old = returns_all_old(input.return_values.as_deref())?;
-        let legacy_condition = expected_condition(
+        let (condition, all_old) = condition_and_all_old(
             input.expected.as_ref(),
             input.conditional_operator.as_deref(),
+            input.condition_expression.as_deref(),
+            &input.params,
+            input.return_values.as_deref(),
+            || Ok(()),
         )?;
-        let exprs = condition_only(&input.params, input.condition_expression.as_deref())?;
         Ok(DeletePlan {
             ns: ns.clone(),
-            condition: exprs.condition.or(legacy_condition),
             input,
+            condition,
             all_old,
         })
     }
@@ -243,32 +287,21 @@ impl Plan for DeletePlan {
     type Output = WriteItemOutput;
 
     fn apply(&self, txn: &redb::WriteTransaction) -> Result<Applied> {
-        let input = &self.input;
-        let meta = Engine::meta_in(txn, &self.ns, &input.table_name)?;
-        let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
-        let old = Engine::load_item(txn, &meta, &key_bytes)?;
-        check_condition(
-            self.condition.as_ref(),
-            old.as_ref(),
-            input.return_values_on_condition_check_failure.as_deref(),
-        )?;
-        let units = WriteUnits::of_write(&meta, old.as_ref(), None);
-        let slot = ItemSlot {
-            table_key: meta.catalog_key(),
-            meta,
-            key_bytes,
-            old,
-        };
-        if slot.old.is_some() {
-            Engine::store(txn, &slot, None)?;
-        }
-        let metrics = collection_metrics(
+        let key = &self.input.key;
+        let (old, _, units, metrics) = apply_write(
             txn,
-            &slot.meta,
-            &input.key,
-            input.return_item_collection_metrics.as_deref(),
+            &self.ns,
+            &self.input.table_name,
+            |meta| meta.primary_key().encode_key_param(key),
+            self.condition.as_ref(),
+            self.input
+                .return_values_on_condition_check_failure
+                .as_deref(),
+            |_, _| Ok(None),
+            key,
+            self.input.return_item_collection_metrics.as_deref(),
         )?;
-        Ok((slot.old, None, units, metrics))
+        Ok((old, None, units, metrics))
     }
 
     fn output(self, (old, _, units, metrics): Applied) -> WriteItemOutput {
@@ -358,47 +391,39 @@ impl Plan for UpdatePlan {
 
     fn apply(&self, txn: &redb::WriteTransaction) -> Result<Applied> {
         let input = &self.input;
-        let meta = Engine::meta_in(txn, &self.ns, &input.table_name)?;
-        let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
-        let old = Engine::load_item(txn, &meta, &key_bytes)?;
-        check_condition(
-            self.condition.as_ref(),
-            old.as_ref(),
-            input.return_values_on_condition_check_failure.as_deref(),
-        )?;
-        let mut new = old.clone().unwrap_or_else(|| input.key.clone());
-        match &self.update {
-            Some(update) if self.legacy_update => {
-                update.apply(&mut new).map_err(legacy::update_error)?
-            }
-            Some(update) => update.apply(&mut new)?,
-            None => {}
-        }
-        if item_size(&new) > MAX_ITEM_SIZE {
-            return Err(Error::validation(
-                "Item size to update has exceeded the maximum allowed size",
-            ));
-        }
-        check_nesting(&new)?;
-        check_index_keys(&new, &meta.index_key_types())?;
-        let units = WriteUnits::of_write(&meta, old.as_ref(), Some(&new));
-        let slot = ItemSlot {
-            table_key: meta.catalog_key(),
-            meta,
-            key_bytes,
-            old,
-        };
-        Engine::store(txn, &slot, Some(&new))?;
-        let metrics = collection_metrics(
+        let (old, new, units, metrics) = apply_write(
             txn,
-            &slot.meta,
-            &new,
+            &self.ns,
+            &input.table_name,
+            |meta| meta.primary_key().encode_key_param(&input.key),
+            self.condition.as_ref(),
+            input.return_values_on_condition_check_failure.as_deref(),
+            |meta, old| {
+                let mut new = old.cloned().unwrap_or_else(|| input.key.clone());
+                match &self.update {
+                    Some(update) if self.legacy_update => {
+                        update.apply(&mut new).map_err(legacy::update_error)?
+                    }
+                    Some(update) => update.apply(&mut new)?,
+                    None => {}
+                }
+                if item_size(&new) > MAX_ITEM_SIZE {
+                    return Err(Error::validation(
+                        "Item size to update has exceeded the maximum allowed size",
+                    ));
+                }
+                check_nesting(&new)?;
+                check_index_keys(&new, &meta.index_key_types())?;
+                Ok(Some(Cow::Owned(new)))
+            },
+            &input.key,
             input.return_item_collection_metrics.as_deref(),
         )?;
-        Ok((slot.old, Some(new), units, metrics))
+        Ok((old, new.map(|n| Cow::Owned(n.into_owned())), units, metrics))
     }
 
     fn output(self, (old, new, units, metrics): Applied) -> WriteItemOutput {
+        let new = new.map(Cow::into_owned);
         let paths = self
             .update
             .as_ref()
