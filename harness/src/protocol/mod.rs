@@ -227,9 +227,8 @@ impl Router {
     /// Answers one HTTP request. Never panics on input.
     pub fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
         let request_id = request_id(&self.engine);
-        let resp = match self.route(&req, false) {
+        let resp = match self.route(&req) {
             Ok(Routed::Answer(resp)) => Ok(resp),
-            // Not asked for: every write was answered in place.
             Ok(Routed::Write(w)) => self.write_now(w),
             Err(e) => Err(e),
         };
@@ -242,7 +241,7 @@ impl Router {
     /// The answers are those of [`Router::handle`].
     pub async fn handle_async(&self, req: Request<Bytes>) -> Response<Bytes> {
         let request_id = request_id(&self.engine);
-        let resp = match self.route(&req, true) {
+        let resp = match self.route(&req) {
             Ok(Routed::Answer(resp)) => Ok(resp),
             Ok(Routed::Write(w)) => self.write_grouped(w).await,
             Err(e) => Err(e),
@@ -250,7 +249,7 @@ impl Router {
         stamp(request_id, resp)
     }
 
-    /// A deferred single-item write, applied in its own transaction.
+    /// A single-item write, applied in its own transaction.
     fn write_now(&self, w: DeferredWrite) -> Result<Response<Bytes>, WireError> {
         let e = &*self.engine;
         let ns = &w.ns;
@@ -262,7 +261,7 @@ impl Router {
         Ok(json_ok(out, w.content_type))
     }
 
-    /// A deferred single-item write, applied with group commit.
+    /// A single-item write, applied with group commit.
     async fn write_grouped(&self, w: DeferredWrite) -> Result<Response<Bytes>, WireError> {
         let e = &*self.engine;
         let ns = &w.ns;
@@ -274,9 +273,9 @@ impl Router {
         Ok(json_ok(out, w.content_type))
     }
 
-    /// Routes a request to its answer, or with `defer_writes` hands back a single-item write
-    /// for the caller to apply.
-    fn route(&self, req: &Request<Bytes>, defer_writes: bool) -> Result<Routed, WireError> {
+    /// Routes a request to its answer, or, for PutItem, UpdateItem and DeleteItem, to a validated
+    /// write that the caller applies alone or with group commit.
+    fn route(&self, req: &Request<Bytes>) -> Result<Routed, WireError> {
         if req.method() == Method::GET {
             // AWS's regional endpoints answer a plain GET with a health line.
             return Ok(Routed::Answer(plain(
@@ -311,22 +310,15 @@ impl Router {
                 )));
             }
         };
-        Ok(match self.route_json(req, defer_writes)? {
-            Routed::Answer(mut resp) => {
-                resp.headers_mut().insert(
-                    http::header::CONTENT_TYPE,
-                    HeaderValue::from_static(json_ct),
-                );
-                Routed::Answer(resp)
-            }
-            Routed::Write(w) => Routed::Write(DeferredWrite {
-                content_type: json_ct,
-                ..w
-            }),
-        })
+        self.route_json(req, json_ct)
     }
 
-    fn route_json(&self, req: &Request<Bytes>, defer_writes: bool) -> Result<Routed, WireError> {
+    /// Routes a JSON request; answers are in `content_type`, the request's.
+    fn route_json(
+        &self,
+        req: &Request<Bytes>,
+        content_type: &'static str,
+    ) -> Result<Routed, WireError> {
         if req.body().len() > self.max_body {
             return Err(WireError {
                 status: 413,
@@ -394,7 +386,7 @@ impl Router {
         }
         let ns = Namespace::new(creds.account_id(), creds.region.clone());
         ddb_engine::precheck_request(op, &body)?;
-        if defer_writes && !streams {
+        if !streams {
             let write = match op {
                 "PutItem" => Some(WriteOp::Put),
                 "UpdateItem" => Some(WriteOp::Update),
@@ -406,7 +398,7 @@ impl Router {
                     op,
                     ns,
                     body,
-                    content_type: "application/x-amz-json-1.0",
+                    content_type,
                 }));
             }
         }
@@ -415,7 +407,7 @@ impl Router {
         } else {
             self.call(op, &ns, body)?
         };
-        Ok(Routed::Answer(Response::new(Bytes::from(out))))
+        Ok(Routed::Answer(json_ok(out, content_type)))
     }
 
     fn call(
@@ -431,10 +423,8 @@ impl Router {
             "ListTables" => run(body, |i| e.list_tables(ns, i)),
             "DeleteTable" => run(body, |i| e.delete_table(ns, i)),
             "UpdateTable" => run(body, |i| e.update_table(ns, i)),
-            "PutItem" => run(body, |i| e.put_item(ns, i)),
+            // PutItem, UpdateItem and DeleteItem are `Routed::Write`s (see `route_json`).
             "GetItem" => run(body, |i| e.get_item(ns, i)),
-            "DeleteItem" => run(body, |i| e.delete_item(ns, i)),
-            "UpdateItem" => run(body, |i| e.update_item(ns, i)),
             "BatchGetItem" => run(body, |i| e.batch_get_item(ns, i)),
             "BatchWriteItem" => run(body, |i| e.batch_write_item(ns, i)),
             "TransactWriteItems" => run(body, |i| e.transact_write_items(ns, i)),
