@@ -7,6 +7,11 @@ use std::sync::Arc;
 
 use aws_credential_types::Credentials;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    StreamSpecification, StreamViewType,
+};
+use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 use ddb_engine::Engine;
 use ddb_harness::{Router, ServerHandle};
 
@@ -55,32 +60,96 @@ pub fn s(v: &str) -> aws_sdk_dynamodb::types::AttributeValue {
 
 /// Creates on-demand table `name` keyed by string `id`; returns its ARN.
 pub async fn create_id_table(client: &aws_sdk_dynamodb::Client, name: &str) -> String {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
-    let out = client
+    create_id_table_with(client, name, None).await
+}
+
+/// Creates on-demand table `name` keyed by string `id`, with a stream of view type `stream`
+/// when given; returns its ARN.
+pub async fn create_id_table_with(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+    stream: Option<StreamViewType>,
+) -> String {
+    let mut req = client
         .create_table()
         .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
+        .attribute_definitions(attr_s("id"))
+        .key_schema(hash_key("id"))
+        .billing_mode(BillingMode::PayPerRequest);
+    if let Some(view) = stream {
+        req = req.stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(view)
                 .build()
-                .expect("attribute definition"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key schema"),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("create table");
+                .expect("stream specification"),
+        );
+    }
+    let out = req.send().await.expect("create table");
     out.table_description()
         .and_then(|d| d.table_arn())
         .expect("table ARN")
         .to_string()
+}
+
+/// A string (`S`) attribute definition for `name`.
+pub fn attr_s(name: &str) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .expect("attribute definition")
+}
+
+/// A `HASH` key schema element for `name`.
+pub fn hash_key(name: &str) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(KeyType::Hash)
+        .build()
+        .expect("key schema")
+}
+
+/// Every record of stream `arn`: each shard in DescribeStream's order, read from
+/// `TRIM_HORIZON` until a GetRecords page is empty or has no next iterator.
+pub async fn stream_records(
+    streams: &aws_sdk_dynamodbstreams::Client,
+    arn: &str,
+) -> Vec<aws_sdk_dynamodbstreams::types::Record> {
+    let desc = streams
+        .describe_stream()
+        .stream_arn(arn)
+        .send()
+        .await
+        .expect("describe stream");
+    let mut records = Vec::new();
+    for shard in desc
+        .stream_description()
+        .expect("stream description")
+        .shards()
+    {
+        let mut iterator = streams
+            .get_shard_iterator()
+            .stream_arn(arn)
+            .shard_id(shard.shard_id().expect("shard id"))
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .expect("get shard iterator")
+            .shard_iterator;
+        while let Some(it) = iterator {
+            let page = streams
+                .get_records()
+                .shard_iterator(it)
+                .send()
+                .await
+                .expect("get records");
+            if page.records().is_empty() {
+                break;
+            }
+            records.extend(page.records().iter().cloned());
+            iterator = page.next_shard_iterator;
+        }
+    }
+    records
 }

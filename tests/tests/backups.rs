@@ -7,13 +7,13 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::primitives::DateTime;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BackupStatus, BillingMode, ContinuousBackupsStatus,
-    ContributorInsightsAction, ContributorInsightsStatus, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, Projection,
-    ProjectionType, ScalarAttributeType,
+    AttributeValue, BackupStatus, BillingMode, ContinuousBackupsStatus, ContributorInsightsAction,
+    ContributorInsightsStatus, GlobalSecondaryIndex, PointInTimeRecoverySpecification,
+    PointInTimeRecoveryStatus, Projection, ProjectionType,
 };
 use ddb_engine::Clock;
 use ddb_harness::Fixture;
+use ddb_tests::{attr_s, hash_key};
 
 async fn fixture() -> Fixture {
     Fixture::builder()
@@ -28,37 +28,13 @@ async fn create(client: &Client, name: &str) {
     client
         .create_table()
         .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("team")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
+        .attribute_definitions(attr_s("id"))
+        .attribute_definitions(attr_s("team"))
+        .key_schema(hash_key("id"))
         .global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name("by_team")
-                .key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name("team")
-                        .key_type(KeyType::Hash)
-                        .build()
-                        .unwrap(),
-                )
+                .key_schema(hash_key("team"))
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::All)

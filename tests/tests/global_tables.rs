@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, CreateReplicationGroupMemberAction,
-    DeleteReplicationGroupMemberAction, KeySchemaElement, KeyType, ReplicaStatus,
-    ReplicationGroupUpdate, ScalarAttributeType, StreamSpecification, StreamViewType,
+    AttributeValue, CreateReplicationGroupMemberAction, DeleteReplicationGroupMemberAction,
+    ReplicaStatus, ReplicationGroupUpdate, StreamViewType,
 };
-use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 use ddb_harness::Fixture;
+use ddb_tests::{create_id_table, create_id_table_with, stream_records};
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";
@@ -25,37 +24,6 @@ async fn fixture(lag: Duration) -> Fixture {
         .build()
         .await
         .expect("fixture")
-}
-
-async fn create(client: &Client, name: &str, stream: bool) {
-    let mut req = client
-        .create_table()
-        .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest);
-    if stream {
-        req = req.stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .unwrap(),
-        );
-    }
-    req.send().await.expect("create table");
 }
 
 async fn add_replica(client: &Client, table: &str, region: &str) {
@@ -99,7 +67,8 @@ async fn get(client: &Client, table: &str, id: &str) -> Option<String> {
     out.item?.get("v")?.as_s().ok().cloned()
 }
 
-/// Every record of the table's current stream in `region`: (event name, key id, new `v`).
+/// Every record of the table's current stream in `region`: (event name, key id, new `v`,
+/// record region).
 async fn stream_events(
     fixture: &Fixture,
     region: &str,
@@ -117,53 +86,24 @@ async fn stream_events(
         .unwrap()
         .latest_stream_arn
         .expect("the replica has a stream");
-    let desc = streams
-        .describe_stream()
-        .stream_arn(&arn)
-        .send()
+    stream_records(&streams, &arn)
         .await
-        .unwrap()
-        .stream_description
-        .unwrap();
-    let mut out = Vec::new();
-    for shard in desc.shards() {
-        let mut iterator = streams
-            .get_shard_iterator()
-            .stream_arn(&arn)
-            .shard_id(shard.shard_id().unwrap())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator;
-        while let Some(it) = iterator {
-            let page = streams
-                .get_records()
-                .shard_iterator(it)
-                .send()
-                .await
-                .unwrap();
-            if page.records().is_empty() {
-                break;
-            }
-            for r in page.records() {
-                let d = r.dynamodb().unwrap();
-                let id = d.keys().unwrap()["id"].as_s().unwrap().clone();
-                let v = d
-                    .new_image()
-                    .and_then(|i| i.get("v"))
-                    .and_then(|v| v.as_s().ok().cloned());
-                out.push((
-                    r.event_name().unwrap().as_str().to_string(),
-                    id,
-                    v,
-                    r.aws_region().unwrap_or_default().to_string(),
-                ));
-            }
-            iterator = page.next_shard_iterator;
-        }
-    }
-    out
+        .iter()
+        .map(|r| {
+            let d = r.dynamodb().unwrap();
+            let id = d.keys().unwrap()["id"].as_s().unwrap().clone();
+            let v = d
+                .new_image()
+                .and_then(|i| i.get("v"))
+                .and_then(|v| v.as_s().ok().cloned());
+            (
+                r.event_name().unwrap().as_str().to_string(),
+                id,
+                v,
+                r.aws_region().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -171,7 +111,7 @@ async fn a_write_in_one_region_appears_in_the_replica_table_and_stream() {
     let f = fixture(Duration::from_secs(1)).await;
     let east = f.client_in(EAST);
     let west = f.client_in(WEST);
-    create(&east, "orders", false).await;
+    create_id_table(&east, "orders").await;
     put(&east, "orders", "before", "0").await;
     add_replica(&east, "orders", WEST).await;
 
@@ -225,7 +165,7 @@ async fn concurrent_writes_converge_on_the_last_writer() {
     let f = fixture(Duration::from_secs(5)).await;
     let east = f.client_in(EAST);
     let west = f.client_in(WEST);
-    create(&east, "tbl", false).await;
+    create_id_table(&east, "tbl").await;
     add_replica(&east, "tbl", WEST).await;
     put(&west, "tbl", "k", "west-first").await;
     f.advance(Duration::from_secs(1)).unwrap();
@@ -239,7 +179,7 @@ async fn concurrent_writes_converge_on_the_last_writer() {
 async fn replica_errors_are_aws_errors() {
     let f = fixture(Duration::ZERO).await;
     let east = f.client_in(EAST);
-    create(&east, "tbl", false).await;
+    create_id_table(&east, "tbl").await;
     let err = east
         .update_table()
         .table_name("tbl")
@@ -283,8 +223,8 @@ async fn version_2017_global_tables_replicate_through_the_same_core() {
     let f = fixture(Duration::ZERO).await;
     let east = f.client_in(EAST);
     let west = f.client_in(WEST);
-    create(&east, "legacy", true).await;
-    create(&west, "legacy", true).await;
+    create_id_table_with(&east, "legacy", Some(StreamViewType::NewAndOldImages)).await;
+    create_id_table_with(&west, "legacy", Some(StreamViewType::NewAndOldImages)).await;
     let out = east
         .create_global_table()
         .global_table_name("legacy")

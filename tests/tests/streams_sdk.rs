@@ -2,13 +2,10 @@
 //! records of a put, an update and a delete, with the images each view type promises.
 
 use aws_credential_types::Credentials;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, StreamSpecification, StreamViewType,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Region};
-use aws_sdk_dynamodbstreams::types::{OperationType, ShardIteratorType};
-use ddb_tests::start;
+use aws_sdk_dynamodbstreams::types::OperationType;
+use ddb_tests::{create_id_table_with, start, stream_records};
 
 fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
     let config = aws_sdk_dynamodbstreams::Config::builder()
@@ -30,34 +27,7 @@ fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
 async fn records_for(view: StreamViewType) -> Vec<aws_sdk_dynamodbstreams::types::Record> {
     let t = start().await;
     let table = format!("s_{}", view.as_str().to_lowercase());
-    t.client
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(view)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_id_table_with(&t.client, &table, Some(view)).await;
     let id = AttributeValue::S("u1".into());
     t.client
         .put_item()
@@ -92,41 +62,7 @@ async fn records_for(view: StreamViewType) -> Vec<aws_sdk_dynamodbstreams::types
         .await
         .unwrap();
     let arn = listed.streams()[0].stream_arn().unwrap().to_string();
-    let desc = streams
-        .describe_stream()
-        .stream_arn(&arn)
-        .send()
-        .await
-        .unwrap();
-    let shard = desc.stream_description().unwrap().shards()[0]
-        .shard_id()
-        .unwrap()
-        .to_string();
-    let mut iterator = streams
-        .get_shard_iterator()
-        .stream_arn(&arn)
-        .shard_id(&shard)
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap()
-        .shard_iterator()
-        .map(str::to_string);
-    let mut records = Vec::new();
-    while let Some(it) = iterator.take() {
-        let out = streams
-            .get_records()
-            .shard_iterator(it)
-            .send()
-            .await
-            .unwrap();
-        if out.records().is_empty() {
-            break;
-        }
-        records.extend(out.records().iter().cloned());
-        iterator = out.next_shard_iterator().map(str::to_string);
-    }
-    records
+    stream_records(&streams, &arn).await
 }
 
 #[tokio::test]

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BackupTypeFilter, BillingMode, GlobalSecondaryIndex,
-    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, PointInTimeRecoverySpecification,
-    Projection, ProjectionType, ProvisionedThroughput, ScalarAttributeType, TableStatus,
-    UpdateGlobalSecondaryIndexAction, WarmThroughput,
+    AttributeValue, BackupTypeFilter, BillingMode, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, PointInTimeRecoverySpecification, Projection, ProjectionType,
+    ProvisionedThroughput, TableStatus, UpdateGlobalSecondaryIndexAction, WarmThroughput,
 };
 use ddb_harness::Fixture;
+use ddb_tests::{attr_s, hash_key};
 
 async fn fixture() -> Fixture {
     Fixture::builder()
@@ -23,26 +23,10 @@ async fn fixture() -> Fixture {
         .expect("fixture")
 }
 
-fn attr(name: &str) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ScalarAttributeType::S)
-        .build()
-        .unwrap()
-}
-
-fn hash(name: &str) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(KeyType::Hash)
-        .build()
-        .unwrap()
-}
-
 fn gsi(throughput: Option<ProvisionedThroughput>) -> GlobalSecondaryIndex {
     GlobalSecondaryIndex::builder()
         .index_name("by_team")
-        .key_schema(hash("team"))
+        .key_schema(hash_key("team"))
         .projection(
             Projection::builder()
                 .projection_type(ProjectionType::All)
@@ -57,14 +41,33 @@ async fn create_on_demand(client: &Client, name: &str) {
     client
         .create_table()
         .table_name(name)
-        .attribute_definitions(attr("id"))
-        .attribute_definitions(attr("team"))
-        .key_schema(hash("id"))
+        .attribute_definitions(attr_s("id"))
+        .attribute_definitions(attr_s("team"))
+        .key_schema(hash_key("id"))
         .global_secondary_indexes(gsi(None))
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
         .unwrap();
+}
+
+/// The (read, write) warm throughput DescribeTable reports for the table's first GSI.
+async fn index_warm(client: &Client, table: &str) -> (Option<i64>, Option<i64>) {
+    let table = client
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    let index = table.global_secondary_indexes()[0]
+        .warm_throughput()
+        .unwrap();
+    (
+        index.read_units_per_second(),
+        index.write_units_per_second(),
+    )
 }
 
 async fn ids(client: &Client, table: &str) -> Vec<String> {
@@ -205,9 +208,9 @@ async fn warm_throughput_is_described_for_tables_and_indexes_and_only_rises() {
     let created = c
         .create_table()
         .table_name("metrics")
-        .attribute_definitions(attr("id"))
-        .attribute_definitions(attr("team"))
-        .key_schema(hash("id"))
+        .attribute_definitions(attr_s("id"))
+        .attribute_definitions(attr_s("team"))
+        .key_schema(hash_key("id"))
         .global_secondary_indexes(gsi(Some(capacity(2, 2))))
         .provisioned_throughput(capacity(5, 5))
         .warm_throughput(
@@ -240,16 +243,7 @@ async fn warm_throughput_is_described_for_tables_and_indexes_and_only_rises() {
         (Some(1000), Some(1200))
     );
     assert_eq!(warm.status().map(|s| s.as_str()), Some("ACTIVE"));
-    let index = table.global_secondary_indexes()[0]
-        .warm_throughput()
-        .unwrap();
-    assert_eq!(
-        (
-            index.read_units_per_second(),
-            index.write_units_per_second()
-        ),
-        (Some(2), Some(2))
-    );
+    assert_eq!(index_warm(c, "metrics").await, (Some(2), Some(2)));
 
     // Raising the index's capacity raises its warm throughput; lowering it does not.
     for (r, w) in [(8, 8), (1, 1)] {
@@ -270,24 +264,7 @@ async fn warm_throughput_is_described_for_tables_and_indexes_and_only_rises() {
             .await
             .unwrap();
     }
-    let table = c
-        .describe_table()
-        .table_name("metrics")
-        .send()
-        .await
-        .unwrap()
-        .table
-        .unwrap();
-    let index = table.global_secondary_indexes()[0]
-        .warm_throughput()
-        .unwrap();
-    assert_eq!(
-        (
-            index.read_units_per_second(),
-            index.write_units_per_second()
-        ),
-        (Some(8), Some(8))
-    );
+    assert_eq!(index_warm(c, "metrics").await, (Some(8), Some(8)));
 
     let err = c
         .update_table()

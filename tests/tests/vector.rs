@@ -4,11 +4,10 @@
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, VectorAttributeDefinition, VectorDistanceFunction,
-    VectorIndex,
+    AttributeValue, BillingMode, Projection, ProjectionType, VectorAttributeDefinition,
+    VectorDistanceFunction, VectorIndex,
 };
-use ddb_tests::{s, start};
+use ddb_tests::{attr_s, hash_key, s, start};
 
 fn n(v: f32) -> AttributeValue {
     AttributeValue::N(v.to_string())
@@ -22,20 +21,8 @@ async fn table(client: &aws_sdk_dynamodb::Client, name: &str, f: VectorDistanceF
     client
         .create_table()
         .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
+        .attribute_definitions(attr_s("id"))
+        .key_schema(hash_key("id"))
         .billing_mode(BillingMode::PayPerRequest)
         .vector_indexes(
             VectorIndex::builder()
