@@ -488,6 +488,48 @@ fn table_not_found(name: &str) -> Error {
     ))
 }
 
+/// The billing mode a request's `BillingMode` names: `PAY_PER_REQUEST`, else `PROVISIONED`
+/// (None when the request has no `BillingMode`).
+pub(crate) fn parse_billing_mode(mode: Option<&str>) -> Option<BillingMode> {
+    match mode {
+        Some("PAY_PER_REQUEST") => Some(BillingMode::PAY_PER_REQUEST),
+        Some(_) => Some(BillingMode::PROVISIONED),
+        None => None,
+    }
+}
+
+/// Switches `meta` to billing mode `target` (a switch to on-demand records when and zeroes
+/// the provisioned capacities); nothing when it already has that mode.
+pub(crate) fn switch_billing_mode(
+    meta: &mut TableMeta,
+    target: BillingMode,
+    now: crate::clock::Timestamp,
+) {
+    if target != meta.billing_mode {
+        meta.billing_mode = target;
+        if target == BillingMode::PAY_PER_REQUEST {
+            meta.pay_per_request_since = Some(now);
+            meta.throughput.read = 0;
+            meta.throughput.write = 0;
+        }
+    }
+}
+
+/// Sets the table class of `meta` to `class` and records when, if it differs from the
+/// current one (STANDARD when none is stored); nothing when `class` is None.
+pub(crate) fn change_table_class(
+    meta: &mut TableMeta,
+    class: Option<&str>,
+    now: crate::clock::Timestamp,
+) {
+    if let Some(class) = class
+        && meta.table_class.as_deref().unwrap_or("STANDARD") != class
+    {
+        meta.table_class = Some(class.to_owned());
+        meta.table_class_updated = Some(now);
+    }
+}
+
 /// Stores the warm throughput the table and its GSIs describe now, so that it survives a
 /// later capacity decrease or billing switch (AWS: it never decreases, DDB-TABLE-061).
 fn ratchet_warm(meta: &mut TableMeta) {
@@ -1240,11 +1282,8 @@ impl Engine {
                     attribute_type: d.attribute_type,
                 }).collect::<Vec<_>>(),
             )?;
-            let target_mode = match input.billing_mode.as_deref() {
-                Some("PAY_PER_REQUEST") => BillingMode::PAY_PER_REQUEST,
-                Some(_) => BillingMode::PROVISIONED,
-                None => meta.billing_mode,
-            };
+            let target_mode =
+                parse_billing_mode(input.billing_mode.as_deref()).unwrap_or(meta.billing_mode);
             match (target_mode, &input.provisioned_throughput) {
                 (BillingMode::PAY_PER_REQUEST, Some(_)) => {
                     return Err(Error::invalid_parameter(
@@ -1299,14 +1338,7 @@ impl Engine {
                 t.read = read;
                 t.write = write;
             }
-            if target_mode != meta.billing_mode {
-                meta.billing_mode = target_mode;
-                if target_mode == BillingMode::PAY_PER_REQUEST {
-                    meta.pay_per_request_since = Some(now);
-                    meta.throughput.read = 0;
-                    meta.throughput.write = 0;
-                }
-            }
+            switch_billing_mode(&mut meta, target_mode, now);
             if let Some(spec) = &input.stream_specification {
                 let enabled_now = meta.stream.as_ref().is_some_and(|s| s.enabled);
                 match spec.stream_enabled {
@@ -1345,12 +1377,7 @@ impl Engine {
             if let Some(dp) = input.deletion_protection_enabled {
                 meta.deletion_protection = dp;
             }
-            if let Some(class) = &input.table_class
-                && meta.table_class.as_deref().unwrap_or("STANDARD") != class
-            {
-                meta.table_class = Some(class.clone());
-                meta.table_class_updated = Some(now);
-            }
+            change_table_class(&mut meta, input.table_class.as_deref(), now);
             if let Some(sse) = &input.sse_specification {
                 meta.sse = sse_meta(sse, ns, &self.ids);
             }

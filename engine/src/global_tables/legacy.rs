@@ -17,12 +17,14 @@ use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Member, ReplicaDescription, ReplicaGroup, VERSION_2017, replica_description, store_meta,
+    AutoScaling, Member, ReplicaDescription, ReplicaGroup, VERSION_2017, replica_description,
+    store_meta,
 };
 use crate::catalog::{BillingMode, BillingModeSummary, TableClassSummary, TableMeta};
 use crate::clock::Timestamp;
 use crate::engine::{CATALOG, Engine, Namespace, items_table_name};
 use crate::error::{Error, Result};
+use crate::table_ops::{change_table_class, parse_billing_mode, switch_billing_mode};
 
 /// `account \x1f name` → [`LegacyRecord`] as JSON.
 const GLOBAL_TABLES: TableDefinition<&str, &str> = TableDefinition::new("global_tables");
@@ -234,31 +236,59 @@ impl AutoScalingSettings {
     }
 }
 
-fn apply_autoscaling(
-    slot: &mut Option<AutoScalingSettings>,
-    update: &AutoScalingSettingsUpdate,
-    default_policy: &str,
-) -> Result<()> {
-    *slot = Some(
-        slot.clone()
-            .unwrap_or_default()
-            .updated(update, default_policy)?,
-    );
-    Ok(())
+/// Which capacity an auto scaling setting scales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Capacity {
+    Read,
+    Write,
 }
 
-/// Applies `update` to the auto scaling settings of index `index` in `map` (a write or read map).
-fn apply_index_autoscaling(
-    map: &mut BTreeMap<String, AutoScalingSettings>,
-    index: &str,
-    update: &AutoScalingSettingsUpdate,
-    metric: &str,
-    table: &str,
-) -> Result<()> {
-    let current = map.get(index).cloned().unwrap_or_default();
-    let policy = format!("{metric}:table/{table}/index/{index}");
-    map.insert(index.to_owned(), current.updated(update, &policy)?);
-    Ok(())
+impl AutoScaling {
+    /// The settings slot of `cap` for the table (`index` None) or for GSI `index`.
+    fn get(&self, cap: Capacity, index: Option<&str>) -> Option<&AutoScalingSettings> {
+        match (cap, index) {
+            (Capacity::Read, None) => self.read.as_ref(),
+            (Capacity::Write, None) => self.write.as_ref(),
+            (Capacity::Read, Some(i)) => self.index_read.get(i),
+            (Capacity::Write, Some(i)) => self.index_write.get(i),
+        }
+    }
+
+    /// Applies `update` to the `cap` settings of the table (`index` None) or of GSI `index`;
+    /// a new scaling policy is named `DynamoDB{Read|Write}CapacityUtilization:table/{table}`
+    /// (followed by `/index/{index}` for a GSI).
+    fn apply(
+        &mut self,
+        cap: Capacity,
+        index: Option<&str>,
+        update: &AutoScalingSettingsUpdate,
+        table: &str,
+    ) -> Result<()> {
+        let metric = match cap {
+            Capacity::Read => "DynamoDBReadCapacityUtilization",
+            Capacity::Write => "DynamoDBWriteCapacityUtilization",
+        };
+        let current = self.get(cap, index).cloned().unwrap_or_default();
+        match index {
+            None => {
+                let updated = current.updated(update, &format!("{metric}:table/{table}"))?;
+                match cap {
+                    Capacity::Read => self.read = Some(updated),
+                    Capacity::Write => self.write = Some(updated),
+                }
+            }
+            Some(i) => {
+                let updated =
+                    current.updated(update, &format!("{metric}:table/{table}/index/{i}"))?;
+                let map = match cap {
+                    Capacity::Read => &mut self.index_read,
+                    Capacity::Write => &mut self.index_write,
+                };
+                map.insert(i.to_owned(), updated);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `ReplicaGlobalSecondaryIndexSettingsDescription`.
@@ -890,11 +920,7 @@ impl Engine {
             let mut catalog = txn.open_table(CATALOG)?;
             let mut members = Engine::legacy_members(&catalog, &ns.account, &record)?;
             let name = record.name.clone();
-            let mode = match input.global_table_billing_mode.as_deref() {
-                Some("PAY_PER_REQUEST") => Some(BillingMode::PAY_PER_REQUEST),
-                Some(_) => Some(BillingMode::PROVISIONED),
-                None => None,
-            };
+            let mode = parse_billing_mode(input.global_table_billing_mode.as_deref());
             for u in input.replica_settings_update.iter().flatten() {
                 if !record.regions.contains(&u.region_name) {
                     return Err(Error::ReplicaNotFound(format!(
@@ -953,23 +979,12 @@ impl Engine {
                         )));
                     }
                 }
-                if target != m.billing_mode {
-                    m.billing_mode = target;
-                    if target == BillingMode::PAY_PER_REQUEST {
-                        m.pay_per_request_since = Some(now);
-                        m.throughput.read = 0;
-                        m.throughput.write = 0;
-                    }
-                }
+                switch_billing_mode(m, target, now);
                 if let Some(w) = input.global_table_provisioned_write_capacity_units {
                     m.throughput.write = w;
                 }
                 if let Some(u) = &input.global_table_provisioned_write_capacity_auto_scaling_settings_update {
-                    apply_autoscaling(
-                        &mut m.global.autoscaling.write,
-                        u,
-                        &format!("DynamoDBWriteCapacityUtilization:table/{name}"),
-                    )?;
+                    m.global.autoscaling.apply(Capacity::Write, None, u, &name)?;
                 }
                 for g in input.global_table_global_secondary_index_settings_update.iter().flatten() {
                     if let Some(idx) = m.gsis.iter_mut().find(|x| x.name == g.index_name)
@@ -978,37 +993,23 @@ impl Engine {
                         idx.throughput.get_or_insert_with(Default::default).write = w;
                     }
                     if let Some(u) = &g.provisioned_write_capacity_auto_scaling_settings_update {
-                        apply_index_autoscaling(
-                            &mut m.global.autoscaling.index_write,
-                            &g.index_name,
-                            u,
-                            "DynamoDBWriteCapacityUtilization",
-                            &name,
-                        )?;
+                        m.global.autoscaling.apply(Capacity::Write, Some(g.index_name.as_str()), u, &name)?;
                     }
                 }
+                let region = m.region.clone();
                 for r in input
                     .replica_settings_update
                     .iter()
                     .flatten()
-                    .filter(|r| r.region_name == m.region)
+                    .filter(|r| r.region_name == region)
                 {
                     if let Some(read) = r.replica_provisioned_read_capacity_units {
                         m.throughput.read = read;
                     }
                     if let Some(u) = &r.replica_provisioned_read_capacity_auto_scaling_settings_update {
-                        apply_autoscaling(
-                            &mut m.global.autoscaling.read,
-                            u,
-                            &format!("DynamoDBReadCapacityUtilization:table/{name}"),
-                        )?;
+                        m.global.autoscaling.apply(Capacity::Read, None, u, &name)?;
                     }
-                    if let Some(class) = &r.replica_table_class
-                        && m.table_class.as_deref().unwrap_or("STANDARD") != class
-                    {
-                        m.table_class = Some(class.clone());
-                        m.table_class_updated = Some(now);
-                    }
+                    change_table_class(m, r.replica_table_class.as_deref(), now);
                     for g in r.replica_global_secondary_index_settings_update.iter().flatten() {
                         if let Some(idx) = m.gsis.iter_mut().find(|x| x.name == g.index_name)
                             && let Some(read) = g.provisioned_read_capacity_units
@@ -1016,13 +1017,7 @@ impl Engine {
                             idx.throughput.get_or_insert_with(Default::default).read = read;
                         }
                         if let Some(u) = &g.provisioned_read_capacity_auto_scaling_settings_update {
-                            apply_index_autoscaling(
-                                &mut m.global.autoscaling.index_read,
-                                &g.index_name,
-                                u,
-                                "DynamoDBReadCapacityUtilization",
-                                &name,
-                            )?;
+                            m.global.autoscaling.apply(Capacity::Read, Some(g.index_name.as_str()), u, &name)?;
                         }
                     }
                 }
@@ -1101,23 +1096,13 @@ impl Engine {
             }
             for m in &mut members {
                 if let Some(u) = &input.provisioned_write_capacity_auto_scaling_update {
-                    apply_autoscaling(
-                        &mut m.global.autoscaling.write,
-                        u,
-                        &format!("DynamoDBWriteCapacityUtilization:table/{name}"),
-                    )?;
+                    m.global.autoscaling.apply(Capacity::Write, None, u, &name)?;
                 }
                 for g in input.global_secondary_index_updates.iter().flatten() {
                     if let (Some(i), Some(u)) =
                         (&g.index_name, &g.provisioned_write_capacity_auto_scaling_update)
                     {
-                        apply_index_autoscaling(
-                            &mut m.global.autoscaling.index_write,
-                            i,
-                            u,
-                            "DynamoDBWriteCapacityUtilization",
-                            &name,
-                        )?;
+                        m.global.autoscaling.apply(Capacity::Write, Some(i.as_str()), u, &name)?;
                     }
                 }
                 for r in input
@@ -1127,23 +1112,13 @@ impl Engine {
                     .filter(|r| r.region_name == m.region)
                 {
                     if let Some(u) = &r.replica_provisioned_read_capacity_auto_scaling_update {
-                        apply_autoscaling(
-                            &mut m.global.autoscaling.read,
-                            u,
-                            &format!("DynamoDBReadCapacityUtilization:table/{name}"),
-                        )?;
+                        m.global.autoscaling.apply(Capacity::Read, None, u, &name)?;
                     }
                     for g in r.replica_global_secondary_index_updates.iter().flatten() {
                         if let (Some(i), Some(u)) =
                             (&g.index_name, &g.provisioned_read_capacity_auto_scaling_update)
                         {
-                            apply_index_autoscaling(
-                                &mut m.global.autoscaling.index_read,
-                                i,
-                                u,
-                                "DynamoDBReadCapacityUtilization",
-                                &name,
-                            )?;
+                            m.global.autoscaling.apply(Capacity::Read, Some(i.as_str()), u, &name)?;
                         }
                     }
                 }
@@ -1207,14 +1182,14 @@ fn settings_output(name: &str, members: &[TableMeta]) -> DescribeGlobalTableSett
                 replica_provisioned_read_capacity_auto_scaling_settings: m
                     .global
                     .autoscaling
-                    .read
-                    .clone(),
+                    .get(Capacity::Read, None)
+                    .cloned(),
                 replica_provisioned_write_capacity_units: m.throughput.write,
                 replica_provisioned_write_capacity_auto_scaling_settings: m
                     .global
                     .autoscaling
-                    .write
-                    .clone(),
+                    .get(Capacity::Write, None)
+                    .cloned(),
                 replica_global_secondary_index_settings: (!m.gsis.is_empty()).then(|| {
                     m.gsis
                         .iter()
@@ -1227,15 +1202,13 @@ fn settings_output(name: &str, members: &[TableMeta]) -> DescribeGlobalTableSett
                                 provisioned_read_capacity_auto_scaling_settings: m
                                     .global
                                     .autoscaling
-                                    .index_read
-                                    .get(&g.name)
+                                    .get(Capacity::Read, Some(g.name.as_str()))
                                     .cloned(),
                                 provisioned_write_capacity_units: Some(t.write),
                                 provisioned_write_capacity_auto_scaling_settings: m
                                     .global
                                     .autoscaling
-                                    .index_write
-                                    .get(&g.name)
+                                    .get(Capacity::Write, Some(g.name.as_str()))
                                     .cloned(),
                             }
                         })
@@ -1272,14 +1245,12 @@ fn autoscaling_output(
                                 provisioned_read_capacity_auto_scaling_settings: m
                                     .global
                                     .autoscaling
-                                    .index_read
-                                    .get(&g.name)
+                                    .get(Capacity::Read, Some(g.name.as_str()))
                                     .cloned(),
                                 provisioned_write_capacity_auto_scaling_settings: m
                                     .global
                                     .autoscaling
-                                    .index_write
-                                    .get(&g.name)
+                                    .get(Capacity::Write, Some(g.name.as_str()))
                                     .cloned(),
                             })
                             .collect()
@@ -1287,13 +1258,13 @@ fn autoscaling_output(
                     replica_provisioned_read_capacity_auto_scaling_settings: m
                         .global
                         .autoscaling
-                        .read
-                        .clone(),
+                        .get(Capacity::Read, None)
+                        .cloned(),
                     replica_provisioned_write_capacity_auto_scaling_settings: m
                         .global
                         .autoscaling
-                        .write
-                        .clone(),
+                        .get(Capacity::Write, None)
+                        .cloned(),
                 })
                 .collect(),
         },
