@@ -1,4 +1,5 @@
-"""Backups and point-in-time recovery in ddb-harness through boto3, as a new user would try them.
+"""Backups, point-in-time recovery, the system backup of a deleted PITR table and warm throughput
+in ddb-harness through boto3, as a new user would try them.
 
 The server's endpoint comes from ``DDB_ENDPOINT``; the server runs on the system clock, so the
 point-in-time test waits real seconds between its writes. Every test creates its own uniquely
@@ -130,6 +131,7 @@ def test_pitr_restores_the_middle_state(client, tables):
     pitr = client.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"][
         "PointInTimeRecoveryDescription"
     ]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
     assert pitr["EarliestRestorableDateTime"] <= middle <= pitr["LatestRestorableDateTime"]
 
     client.restore_table_to_point_in_time(
@@ -146,3 +148,56 @@ def test_pitr_restores_the_middle_state(client, tables):
             RestoreDateTime=datetime.now(timezone.utc) + timedelta(hours=1),
         )
     assert e.value.response["Error"]["Code"] == "InvalidRestoreTimeException"
+
+
+def test_a_deleted_pitr_table_comes_back_from_its_system_backup(client, tables):
+    table = tables("profiles")
+    create(client, table)
+    client.update_continuous_backups(
+        TableName=table,
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
+    put(client, table, "u1", "ada")
+    put(client, table, "u2", "grace")
+    client.delete_table(TableName=table)
+    client.get_waiter("table_not_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+
+    # ListBackups shows USER backups unless asked for SYSTEM (or ALL) ones.
+    assert client.list_backups(TableName=table)["BackupSummaries"] == []
+    system = client.list_backups(TableName=table, BackupType="SYSTEM")["BackupSummaries"]
+    assert [s["BackupName"] for s in system] == [f"{table}$DeletedTableBackup"]
+    backup = system[0]
+    assert backup["BackupType"] == "SYSTEM"
+    assert backup["BackupArn"].endswith("-00000000")
+    days = (backup["BackupExpiryDateTime"] - backup["BackupCreationDateTime"]).total_seconds() / 86400
+    assert days == pytest.approx(35)
+
+    with pytest.raises(ClientError) as refused:
+        client.delete_backup(BackupArn=backup["BackupArn"])
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "User is not allowed to delete the system backup" in refused.value.response["Error"]["Message"]
+
+    client.restore_table_from_backup(TargetTableName=table, BackupArn=backup["BackupArn"])
+    client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    assert contents(client, table) == {"u1": "ada", "u2": "grace"}
+
+
+def test_warm_throughput_is_described_and_only_rises(client, tables):
+    table = tables("events")
+    create(client, table)
+    warm = client.describe_table(TableName=table)["Table"]["WarmThroughput"]
+    assert warm == {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"}
+
+    answered = client.update_table(
+        TableName=table, WarmThroughput={"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 5000}
+    )["TableDescription"]["WarmThroughput"]
+    assert answered["Status"] == "UPDATING"
+    warm = client.describe_table(TableName=table)["Table"]["WarmThroughput"]
+    assert warm == {"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 5000, "Status": "ACTIVE"}
+
+    with pytest.raises(ClientError) as lower:
+        client.update_table(TableName=table, WarmThroughput={"ReadUnitsPerSecond": 12000})
+    assert lower.value.response["Error"]["Message"] == (
+        "One or more parameter values were invalid: Requested ReadUnitsPerSecond for WarmThroughput for table "
+        "is lower than current WarmThroughput, decreasing WarmThroughput is not supported"
+    )

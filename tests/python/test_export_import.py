@@ -34,6 +34,13 @@ KEYS = {
     "BillingMode": "PAY_PER_REQUEST",
 }
 
+# A table keyed by a string hash key alone.
+HASH_KEYS = {
+    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
 
 @pytest.fixture(scope="module")
 def client():
@@ -166,6 +173,43 @@ def test_export_a_table_and_import_the_export_into_a_new_table_with_identical_it
     target_arn = client.describe_table(TableName=target)["Table"]["TableArn"]
     imports = client.list_imports(TableArn=target_arn)["ImportSummaryList"]
     assert [i["ImportArn"] for i in imports] == [imported["ImportArn"]]
+
+
+def test_export_and_import_a_hash_only_key_table_with_identical_items(client, s3_dir, tables):
+    source, copy = tables("catalog"), tables("catalog-copy")
+    client.create_table(TableName=source, **HASH_KEYS)
+    client.get_waiter("table_exists").wait(TableName=source, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    client.update_continuous_backups(
+        TableName=source,
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
+    for i in range(12):
+        client.put_item(
+            TableName=source,
+            Item={"id": {"S": f"p{i}"}, "v": {"S": f"price {i}"}, "n": {"N": f"{i}.25"}, "t": {"SS": ["a", f"t{i}"]}},
+        )
+    bkt = bucket(s3_dir)
+    arn = client.describe_table(TableName=source)["Table"]["TableArn"]
+    export_arn = client.export_table_to_point_in_time(TableArn=arn, S3Bucket=bkt, S3Prefix="exports")[
+        "ExportDescription"
+    ]["ExportArn"]
+    export = client.describe_export(ExportArn=export_arn)["ExportDescription"]
+    assert (export["ExportStatus"], export["ItemCount"]) == ("COMPLETED", 12)
+
+    export_id = export_arn.rsplit("/", 1)[1]
+    import_arn = client.import_table(
+        S3BucketSource={"S3Bucket": bkt, "S3KeyPrefix": f"exports/AWSDynamoDB/{export_id}/data/"},
+        InputFormat="DYNAMODB_JSON",
+        InputCompressionType="GZIP",
+        TableCreationParameters={"TableName": copy, **HASH_KEYS},
+    )["ImportTableDescription"]["ImportArn"]
+    done = client.describe_import(ImportArn=import_arn)["ImportTableDescription"]
+    assert (done["ImportStatus"], done["ImportedItemCount"], done["ErrorCount"]) == ("COMPLETED", 12, 0)
+
+    def everything(table):
+        return sorted(client.scan(TableName=table)["Items"], key=lambda i: i["id"]["S"])
+
+    assert everything(copy) == everything(source)
 
 
 def test_csv_import_counts_bad_lines_as_errors(client, s3_dir, tables):

@@ -16,6 +16,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from stream_reading import shard_records
 
 # No retries: a retried 500 would hide a server bug.
 _CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
@@ -89,18 +90,7 @@ def stream_records(region, client, table):
     streams = _client("dynamodbstreams", region)
     arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-    records = []
-    for shard in shards:
-        it = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while it:
-            page = streams.get_records(ShardIterator=it)
-            records.extend(page["Records"])
-            if not page["Records"]:
-                break
-            it = page.get("NextShardIterator")
-    return records
+    return shard_records(streams, arn, shards)
 
 
 def test_a_write_in_one_region_appears_in_the_replica_table_and_stream(east, west, table):

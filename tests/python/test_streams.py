@@ -14,6 +14,7 @@ import uuid
 import boto3
 import pytest
 from botocore.config import Config
+from stream_reading import shard_records
 
 VIEW_TYPES = ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
 
@@ -81,22 +82,7 @@ def read_all(streams, arn):
     desc = streams.describe_stream(StreamArn=arn)["StreamDescription"]
     assert desc["StreamArn"] == arn
     assert desc["Shards"], desc
-    records = []
-    for shard in desc["Shards"]:
-        it = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        for _ in range(100):
-            if not it:
-                break
-            out = streams.get_records(ShardIterator=it)
-            if not out["Records"]:
-                break
-            records.extend(out["Records"])
-            it = out.get("NextShardIterator")
-        else:
-            pytest.fail("GetRecords kept returning records after 100 calls")
-    return desc, records
+    return desc, shard_records(streams, arn, desc["Shards"])
 
 
 @pytest.mark.parametrize("view_type", VIEW_TYPES)
