@@ -220,7 +220,6 @@ fn boto3_pytest_suite() {
     assert_exists(&suite.join("test_boto3.py"));
     assert_exists(&suite.join("test_backups.py"));
     assert_exists(&suite.join("test_export_import.py"));
-    assert_exists(&suite.join("test_issue11_user.py"));
     assert_exists(&suite.join("test_vector.py"));
 
     let server = Server::start();
