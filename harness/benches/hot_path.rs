@@ -10,22 +10,14 @@ use std::time::Instant;
 use bytes::Bytes;
 use ddb_harness::Router;
 use ddb_harness::engine::{Engine, GetItemInput, Namespace, PutItemInput};
-use ddb_harness::http::{Method, Request};
+use ddb_harness::http::Request;
 use serde_json::json;
 
-const AUTH: &str = "AWS4-HMAC-SHA256 Credential=000000000000/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0000000000000000000000000000000000000000000000000000000000000000";
-
-fn payload(n: u64) -> String {
-    let mut s = format!("{n:016x}");
-    while s.len() < 160 {
-        s.push_str("-lorem-ipsum-dolor");
-    }
-    s.truncate(160);
-    s
-}
+mod common;
+use common::{dynamodb_request, item};
 
 fn put_json(n: u64) -> serde_json::Value {
-    json!({"TableName": "bench", "Item": {"pk": {"S": format!("k{n}")}, "data": {"S": payload(n)}, "n": {"N": n.to_string()}}})
+    json!({"TableName": "bench", "Item": item(n, None)})
 }
 
 fn get_json(n: u64) -> serde_json::Value {
@@ -33,14 +25,7 @@ fn get_json(n: u64) -> serde_json::Value {
 }
 
 fn request(op: &str, body: &serde_json::Value) -> Request<Bytes> {
-    Request::builder()
-        .method(Method::POST)
-        .uri("/")
-        .header("host", "localhost")
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", format!("DynamoDB_20120810.{op}"))
-        .header("x-amz-date", "20240101T000000Z")
-        .header("authorization", AUTH)
+    dynamodb_request("localhost", op)
         .body(Bytes::from(body.to_string()))
         .expect("request")
 }

@@ -37,6 +37,9 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
+mod common;
+use common::{dynamodb_request, item, payload};
+
 /// What changed and why targets are missed, appended to the generated `BENCHMARKS.md`.
 const NOTES: &str = include_str!("notes.md");
 
@@ -269,8 +272,6 @@ struct Conn {
     host: String,
 }
 
-const AUTH: &str = "AWS4-HMAC-SHA256 Credential=000000000000/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0000000000000000000000000000000000000000000000000000000000000000";
-
 impl Conn {
     async fn open(addr: &str) -> Result<Conn, String> {
         let stream = tokio::net::TcpStream::connect(addr)
@@ -289,12 +290,7 @@ impl Conn {
 
     /// Sends one operation; the status must be 200.
     async fn call(&mut self, op: &str, body: Bytes) -> Result<Bytes, String> {
-        let req = Request::post("/")
-            .header("host", &self.host)
-            .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("DynamoDB_20120810.{op}"))
-            .header("x-amz-date", "20240101T000000Z")
-            .header("authorization", AUTH)
+        let req = dynamodb_request(&self.host, op)
             .body(Full::new(body))
             .map_err(|e| e.to_string())?;
         self.send.ready().await.map_err(|e| e.to_string())?;
@@ -348,21 +344,8 @@ const PRELOAD: u64 = 10_000;
 /// Items in the Query partition.
 const QUERY_ITEMS: u64 = 1_000;
 
-fn payload(n: u64) -> String {
-    // ~200 bytes per item with its key and attribute names.
-    let mut s = format!("{n:016x}");
-    while s.len() < 160 {
-        s.push_str("-lorem-ipsum-dolor");
-    }
-    s.truncate(160);
-    s
-}
-
 fn put_body(n: u64) -> Bytes {
-    Bytes::from(
-        json!({"TableName": TABLE, "Item": {"pk": {"S": format!("k{n}")}, "data": {"S": payload(n)}, "n": {"N": n.to_string()}}})
-            .to_string(),
-    )
+    Bytes::from(json!({"TableName": TABLE, "Item": item(n, None)}).to_string())
 }
 
 fn get_body(n: u64) -> Bytes {
@@ -496,17 +479,6 @@ async fn prepare(addr: &str) -> Result<(), String> {
     c.call("CreateTable", create(QTABLE, true)).await?;
     load_items(addr, TABLE, 0, PRELOAD, |n| item(n, None)).await?;
     load_items(addr, QTABLE, 0, QUERY_ITEMS, |n| item(n, Some("p"))).await
-}
-
-fn item(n: u64, partition: Option<&str>) -> Value {
-    match partition {
-        Some(p) => {
-            json!({"pk": {"S": p}, "sk": {"S": format!("s{n:08}")}, "data": {"S": payload(n)}})
-        }
-        None => {
-            json!({"pk": {"S": format!("k{n}")}, "data": {"S": payload(n)}, "n": {"N": n.to_string()}})
-        }
-    }
 }
 
 /// Writes items `from..to` of `make` into `table` with 8 concurrent BatchWriteItem streams.

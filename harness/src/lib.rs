@@ -11,6 +11,7 @@
 
 extern crate self as ddb_harness;
 
+pub mod background;
 pub mod cassette;
 pub mod definitions;
 mod faults;

@@ -4,9 +4,11 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use ddb_engine::Engine;
+use ddb_harness::background::every;
 use ddb_harness::{Faults, Router};
 
 /// A DynamoDB emulator and test harness.
@@ -281,8 +283,8 @@ fn run_serve(command: Command) -> Result<(), String> {
     engine
         .set_replication_lag(std::time::Duration::from_millis(replication_lag_ms))
         .map_err(|e| e.to_string())?;
-    let engine_for_bulk = engine.clone();
-    let engine_for_replication = engine.clone();
+    // The periodic jobs end when the engine does.
+    let jobs = Arc::downgrade(&engine);
     let mut router = Router::new(engine.clone()).with_max_body(max_body);
     if let Some(store) = credentials {
         tracing::info!(access_keys = store.len(), "SigV4 signatures are verified");
@@ -311,93 +313,50 @@ fn run_serve(command: Command) -> Result<(), String> {
         };
         tracing::info!(endpoint = %handle.endpoint(), %storage, "ddb-harness is serving DynamoDB");
         println!("ddb-harness listening on {} ({storage})", handle.endpoint());
-        tokio::spawn(purge_streams(
-            engine.clone(),
-            std::time::Duration::from_secs(60),
+        // Every minute, forget streams closed more than 24 hours ago and trim records past the
+        // 24-hour retention from idle streams, so stream storage stays bounded.
+        tokio::spawn(every(
+            jobs.clone(),
+            Duration::from_secs(60),
+            "stream purge",
+            Engine::purge_streams,
+            |n| {
+                if n > 0 {
+                    tracing::info!(streams = n, "forgot streams closed over 24 hours ago");
+                }
+            },
         ));
         if no_ttl_sweep {
             tracing::info!("TTL sweep is off");
         } else {
-            tokio::spawn(sweep_ttl(
-                engine,
-                std::time::Duration::from_secs(ttl_interval),
+            // AWS deletes expired items "within a few days"; a short period (`--ttl-interval`)
+            // keeps interactive use predictable. Tests use `Fixture::advance` instead.
+            tokio::spawn(every(
+                jobs.clone(),
+                Duration::from_secs(ttl_interval),
+                "TTL sweep",
+                Engine::expire_ttl,
+                |n| {
+                    if n > 0 {
+                        tracing::info!(expired = n, "TTL sweep deleted expired items");
+                    }
+                },
             ));
         }
         tracing::info!(s3_dir = %s3_dir.display(), "bulk operations read this S3 directory");
-        tokio::spawn(run_bulk(engine_for_bulk));
-        tokio::spawn(replicate(engine_for_replication));
+        tokio::spawn(every(
+            jobs.clone(),
+            Duration::from_secs(1),
+            "bulk operation step",
+            Engine::run_pending_bulk,
+            drop,
+        ));
+        tokio::spawn(ddb_harness::background::replicate(jobs));
         shutdown_signal().await;
         tracing::info!("shutting down");
         handle.shutdown().await;
         Ok(())
     })
-}
-
-/// Runs TTL expiry every `period` (`--ttl-interval`, 5 seconds by default) under the system
-/// clock. AWS deletes expired items "within a few days"; a short period keeps interactive use
-/// predictable. Tests use `Fixture::advance` instead.
-/// Every `period` (a minute), forgets streams closed more than 24 hours ago and trims records
-/// past the 24-hour retention from idle streams (`Engine::purge_streams`), so stream storage
-/// stays bounded on a long-running server.
-async fn purge_streams(engine: Arc<Engine>, period: std::time::Duration) {
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let engine = engine.clone();
-        match tokio::task::spawn_blocking(move || engine.purge_streams()).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(streams = n, "forgot streams closed over 24 hours ago"),
-            Ok(Err(e)) => tracing::warn!(error = %e, "stream purge failed"),
-            Err(e) => tracing::warn!(error = %e, "stream purge task failed"),
-        }
-    }
-}
-
-async fn sweep_ttl(engine: Arc<Engine>, period: std::time::Duration) {
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let engine = engine.clone();
-        match tokio::task::spawn_blocking(move || engine.expire_ttl()).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(expired = n, "TTL sweep deleted expired items"),
-            Ok(Err(e)) => tracing::warn!(error = %e, "TTL sweep failed"),
-            Err(e) => tracing::warn!(error = %e, "TTL sweep task failed"),
-        }
-    }
-}
-
-/// Applies the replicated writes of global tables that are due, every 100 ms
-/// (`Engine::replicate_pending`; `--replication-lag-ms` sets how long they wait).
-async fn replicate(engine: Arc<Engine>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let engine = engine.clone();
-        match tokio::task::spawn_blocking(move || engine.replicate_pending()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "replication failed"),
-            Err(e) => tracing::warn!(error = %e, "replication task failed"),
-        }
-    }
-}
-
-/// Advances running bulk operations every second (`Engine::run_pending_bulk`).
-async fn run_bulk(engine: Arc<Engine>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let engine = engine.clone();
-        match tokio::task::spawn_blocking(move || engine.run_pending_bulk()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "bulk operation step failed"),
-            Err(e) => tracing::warn!(error = %e, "bulk operation task failed"),
-        }
-    }
 }
 
 async fn shutdown_signal() {

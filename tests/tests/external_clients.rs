@@ -61,7 +61,7 @@ impl Server {
             .block_on(ddb_harness::bind(addr, Router::new(engine.clone())))
             .expect("cannot bind 127.0.0.1:0");
         // Replicated writes of global tables are applied as `serve` applies them.
-        runtime.spawn(replicate(Arc::downgrade(&engine)));
+        runtime.spawn(ddb_harness::background::replicate(Arc::downgrade(&engine)));
         Server {
             runtime,
             handle: Some(handle),
@@ -71,23 +71,6 @@ impl Server {
 
     fn endpoint(&self) -> String {
         self.handle.as_ref().expect("server running").endpoint()
-    }
-}
-
-/// Applies due replicated writes every 100 ms (as `ddb-harness serve` does) until the
-/// engine is gone.
-async fn replicate(engine: std::sync::Weak<Engine>) {
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    loop {
-        tick.tick().await;
-        let Some(engine) = engine.upgrade() else {
-            return;
-        };
-        match tokio::task::spawn_blocking(move || engine.replicate_pending()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => eprintln!("replication failed: {e}"),
-            Err(e) => eprintln!("replication task failed: {e}"),
-        }
     }
 }
 
