@@ -72,8 +72,21 @@ pub struct ExchangeResult {
     pub operation: String,
     /// The recorded request body (as sent, before translation).
     pub request: Value,
+    /// The recorded response's HTTP status.
+    pub recorded_status: u16,
     /// Pass, known divergence, or failure with its diff.
     pub outcome: Outcome,
+}
+
+impl ExchangeResult {
+    /// The operation's row name: the operation, or `(no target)` when it has none.
+    pub fn row_name(&self) -> &str {
+        if self.operation.is_empty() {
+            "(no target)"
+        } else {
+            &self.operation
+        }
+    }
 }
 
 /// Per-operation counts.
@@ -115,14 +128,26 @@ pub fn find_cassettes(root: &Path) -> Vec<PathBuf> {
 
 /// Checks every cassette below `root`; `Err` names a file that is not a cassette.
 pub fn check_all(root: &Path, divergences: &Divergences) -> Result<Vec<ExchangeResult>, String> {
+    check_all_with(root, divergences, &mut |_, _, _| {})
+}
+
+/// [`check_all`], calling `progress` with (index, number of cassettes, cassette name) before
+/// each cassette is checked.
+pub fn check_all_with(
+    root: &Path,
+    divergences: &Divergences,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<Vec<ExchangeResult>, String> {
+    let files = find_cassettes(root);
     let mut results = Vec::new();
-    for path in find_cassettes(root) {
-        let cassette = Cassette::load(&path).map_err(|e| e.to_string())?;
+    for (i, path) in files.iter().enumerate() {
         let name = path
             .strip_prefix(root)
-            .unwrap_or(&path)
+            .unwrap_or(path)
             .to_string_lossy()
             .replace('\\', "/");
+        progress(i, files.len(), &name);
+        let cassette = Cassette::load(path).map_err(|e| e.to_string())?;
         results.extend(check(&name, &cassette, divergences));
     }
     Ok(results)
@@ -262,6 +287,7 @@ fn result(name: &str, x: &Exchange, outcome: Outcome) -> ExchangeResult {
         seq: x.seq,
         operation: x.operation.clone(),
         request: x.request.body.as_value(),
+        recorded_status: x.response.status,
         outcome,
     }
 }
@@ -340,12 +366,7 @@ fn arn_prefix(arn: &str) -> Option<&str> {
 pub fn summarize(results: &[ExchangeResult]) -> BTreeMap<String, Counts> {
     let mut out: BTreeMap<String, Counts> = BTreeMap::new();
     for r in results {
-        let op = if r.operation.is_empty() {
-            "(no target)".to_string()
-        } else {
-            r.operation.clone()
-        };
-        let c = out.entry(op).or_default();
+        let c = out.entry(r.row_name().to_string()).or_default();
         match r.outcome {
             Outcome::Pass => c.pass += 1,
             Outcome::Known(_) => c.known += 1,

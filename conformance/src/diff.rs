@@ -45,8 +45,8 @@ const VOLATILE: &[&str] = &[
 /// Normalizes a reply into a comparable JSON value: `{"status": …, "body": …}`.
 pub fn normalize(reply: &Reply) -> Value {
     let mut body = reply.body.clone();
-    if let Some(t) = body.get("__type").and_then(Value::as_str) {
-        let short = t.rsplit('#').next().unwrap_or(t).to_string();
+    if body.get("__type").is_some_and(Value::is_string) {
+        let short = reply.error_type().to_string();
         if let Some(obj) = body.as_object_mut() {
             obj.insert("__type".into(), Value::String(short));
             // AWS uses both `message` and `Message`; compare the text, not the key.
@@ -252,7 +252,7 @@ fn plain_number(v: &mut Value) {
 fn sort_array(v: &mut Value) {
     if let Value::Array(items) = v {
         // Member order is the sender's (serde_json preserves it): sort by the sorted form.
-        items.sort_by_key(|v| sorted(v).to_string());
+        items.sort_by_cached_key(|v| sorted(v).to_string());
     }
 }
 

@@ -358,42 +358,52 @@ impl Reference {
 
     /// Polls DescribeTable until the table and its global secondary indexes are `ACTIVE`.
     fn wait_active(&self, table: &str) -> Result<(), String> {
-        let deadline = Instant::now() + SETTLE_TIMEOUT;
-        loop {
-            let r = self.send(
-                "DynamoDB_20120810.DescribeTable",
-                &json!({ "TableName": table }),
-            )?;
-            if r.status == 200 && is_settled(&r.body) {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
+        self.poll_describe(
+            table,
+            |r| r.status == 200 && is_settled(&r.body),
+            |r| {
+                format!(
                     "{table} is not ACTIVE after {} s: {}",
                     SETTLE_TIMEOUT.as_secs(),
                     r.body
-                ));
-            }
-            std::thread::sleep(self.poll_interval());
-        }
+                )
+            },
+        )
     }
 
     /// Polls DescribeTable until it answers ResourceNotFoundException.
     fn wait_gone(&self, table: &str) -> Result<(), String> {
+        self.poll_describe(
+            table,
+            |r| r.status == 400 && r.error_type() == "ResourceNotFoundException",
+            |_| {
+                format!(
+                    "{table} still exists {} s after DeleteTable",
+                    SETTLE_TIMEOUT.as_secs()
+                )
+            },
+        )
+    }
+
+    /// Polls DescribeTable of `table` until its reply is `done`; after [`SETTLE_TIMEOUT`] the
+    /// error is `timeout` of the last reply.
+    fn poll_describe(
+        &self,
+        table: &str,
+        done: impl Fn(&Reply) -> bool,
+        timeout: impl Fn(&Reply) -> String,
+    ) -> Result<(), String> {
         let deadline = Instant::now() + SETTLE_TIMEOUT;
         loop {
             let r = self.send(
                 "DynamoDB_20120810.DescribeTable",
                 &json!({ "TableName": table }),
             )?;
-            if r.status == 400 && error_type(&r.body) == "ResourceNotFoundException" {
+            if done(&r) {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(format!(
-                    "{table} still exists {} s after DeleteTable",
-                    SETTLE_TIMEOUT.as_secs()
-                ));
+                return Err(timeout(&r));
             }
             std::thread::sleep(self.poll_interval());
         }
@@ -437,7 +447,7 @@ impl Reference {
             let deadline = Instant::now() + SETTLE_TIMEOUT;
             loop {
                 let r = self.send("DynamoDB_20120810.DeleteTable", &json!({ "TableName": t }))?;
-                let ty = error_type(&r.body);
+                let ty = r.error_type();
                 if r.status == 200 || ty == "ResourceNotFoundException" {
                     break;
                 }
@@ -463,12 +473,6 @@ fn is_settled(body: &Value) -> bool {
         && table["GlobalSecondaryIndexes"]
             .as_array()
             .is_none_or(|gsis| gsis.iter().all(|g| active(&g["IndexStatus"])))
-}
-
-/// The short error type of a reply body (`ResourceNotFoundException`), or "".
-fn error_type(body: &Value) -> &str {
-    let t = body.get("__type").and_then(Value::as_str).unwrap_or("");
-    t.rsplit('#').next().unwrap_or(t)
 }
 
 fn is_aws_endpoint(endpoint: &str) -> bool {

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::cassette::{self, Counts, ExchangeResult, Outcome};
+use crate::cassette::{self, Counts, Outcome};
 use crate::diff::Divergences;
 use crate::dynalite;
 
@@ -152,55 +152,32 @@ impl Report {
         progress: &mut dyn FnMut(usize, usize, &str),
     ) -> Result<Report, String> {
         let divergences = Divergences::bundled();
-        let files = cassette::find_cassettes(root);
         // The dynalite replay counts as one step.
-        let total = files.len() + 1;
-        let mut results: Vec<(ExchangeResult, bool)> = Vec::new();
-        for (i, path) in files.iter().enumerate() {
-            let name = path
-                .strip_prefix(root)
-                .unwrap_or(path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            progress(i, total, &name);
-            let c = cassette::Cassette::load(path).map_err(|e| e.to_string())?;
-            let errors: Vec<bool> = c
-                .exchanges
-                .iter()
-                .map(|x| x.response.status != 200)
-                .collect();
-            results.extend(
-                cassette::check(&name, &c, &divergences)
-                    .into_iter()
-                    .zip(errors),
-            );
-        }
-        progress(files.len(), total, "dynalite expectations");
+        let mut cassettes = 0;
+        let results = cassette::check_all_with(root, &divergences, &mut |i, n, name| {
+            cassettes = n;
+            progress(i, n + 1, name);
+        })?;
+        let total = cassettes + 1;
+        progress(cassettes, total, "dynalite expectations");
         let dynalite = dynalite::replay(&[]);
         progress(total, total, "done");
 
         let mut report = Report {
-            cassettes: files.len(),
+            cassettes,
             ..Report::default()
         };
         for op in operation_names() {
             report.rows.entry(op.to_string()).or_default();
         }
-        for (r, error) in &results {
-            let op = if r.operation.is_empty() {
-                "(no target)"
-            } else {
-                r.operation.as_str()
-            };
-            let row = report.rows.entry(op.to_string()).or_default();
+        for (op, counts) in cassette::summarize(&results) {
+            report.rows.entry(op).or_default().cassette = counts;
+        }
+        for r in &results {
+            let row = report.rows.entry(r.row_name().to_string()).or_default();
             let failed = matches!(r.outcome, Outcome::Fail(_));
-            match r.outcome {
-                Outcome::Pass => row.cassette.pass += 1,
-                Outcome::Known(_) => row.cassette.known += 1,
-                Outcome::Fail(_) => row.cassette.fail += 1,
-            }
             let mut fs = features(&r.request);
-            if *error {
+            if r.recorded_status != 200 {
                 fs.insert(ERRORS);
             }
             for f in fs {
@@ -214,8 +191,7 @@ impl Report {
             row.dynalite.0 += passed;
             row.dynalite.1 += total;
         }
-        let plain: Vec<ExchangeResult> = results.into_iter().map(|(r, _)| r).collect();
-        report.failures = cassette::failure_report(&plain);
+        report.failures = cassette::failure_report(&results);
         Ok(report)
     }
 
@@ -252,12 +228,7 @@ impl Report {
                 row.cassette.pass, row.cassette.known, row.cassette.fail
             ));
             for c in &columns {
-                let cell = match row.features.get(c) {
-                    None => ".".to_string(),
-                    Some((n, 0)) => n.to_string(),
-                    Some((n, f)) => format!("{n}/{f}!"),
-                };
-                s.push_str(&format!(" {cell:>7}"));
+                s.push_str(&format!(" {:>7}", cell(row.features.get(c))));
                 if let Some((n, f)) = row.features.get(c) {
                     let t = total.features.entry(c).or_default();
                     t.0 += n;
@@ -280,12 +251,7 @@ impl Report {
             format!("{}/{}", total.dynalite.0, total.dynalite.1)
         ));
         for c in &columns {
-            let cell = match total.features.get(c) {
-                None => ".".to_string(),
-                Some((n, 0)) => n.to_string(),
-                Some((n, f)) => format!("{n}/{f}!"),
-            };
-            s.push_str(&format!(" {cell:>7}"));
+            s.push_str(&format!(" {:>7}", cell(total.features.get(c))));
         }
         s.push('\n');
         s
@@ -334,6 +300,15 @@ impl Report {
     }
 }
 
+/// A feature cell of the matrix: `.` for no exchange, `n`, or `n/f!` when `f` of them fail.
+fn cell(counts: Option<&(usize, usize)>) -> String {
+    match counts {
+        None => ".".to_string(),
+        Some((n, 0)) => n.to_string(),
+        Some((n, f)) => format!("{n}/{f}!"),
+    }
+}
+
 /// Every operation of the DynamoDB and DynamoDB Streams service models.
 pub fn operation_names() -> Vec<&'static str> {
     let models = [
@@ -346,7 +321,10 @@ pub fn operation_names() -> Vec<&'static str> {
 /// A one-line progress bar: `[#####·····] 12/40 name`.
 pub fn progress_line(done: usize, total: usize, what: &str) -> String {
     const WIDTH: usize = 30;
-    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
+    let filled = (done * WIDTH)
+        .checked_div(total)
+        .unwrap_or(WIDTH)
+        .min(WIDTH);
     let what: String = what.chars().take(50).collect();
     format!(
         "[{}{}] {done}/{total} {what:<50}",
@@ -378,5 +356,6 @@ mod tests {
         assert!(progress_line(0, 4, "a").starts_with(&format!("[{}]", "·".repeat(30))));
         assert!(progress_line(4, 4, "b").starts_with(&format!("[{}]", "#".repeat(30))));
         assert!(progress_line(0, 0, "c").contains("0/0 c"));
+        assert!(progress_line(5, 4, "d").starts_with(&format!("[{}]", "#".repeat(30))));
     }
 }

@@ -13,6 +13,19 @@ pub struct Reply {
     pub body: serde_json::Value,
 }
 
+impl Reply {
+    /// The short error type of the body's `__type` (the part after `#`, e.g.
+    /// `ResourceNotFoundException`), or "".
+    pub fn error_type(&self) -> &str {
+        let t = self
+            .body
+            .get("__type")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("");
+        t.rsplit('#').next().unwrap_or(t)
+    }
+}
+
 /// Sends `body` as operation `op` (e.g. `"PutItem"`) with a dummy SigV4 header.
 pub fn call(router: &Router, op: &str, body: &serde_json::Value) -> Reply {
     let bytes = serde_json::to_vec(body).unwrap_or_default();

@@ -28,9 +28,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use ddb_conformance::cassette::compare;
+use ddb_conformance::cassette::{compare, recordings_dir};
 use ddb_conformance::diff::Divergences;
-use ddb_conformance::live::{Reference, TARGET_ENV, Target};
+use ddb_conformance::live::Reference;
 use ddb_conformance::wire::{Reply, call};
 use ddb_engine::{Engine, Number};
 use ddb_harness::Router;
@@ -534,12 +534,6 @@ fn has_duplicates(keys: &[Key]) -> bool {
     keys.iter().collect::<BTreeSet<_>>().len() != keys.len()
 }
 
-/// The error type of a reply (the part after `#`), or "".
-fn error_type(r: &Reply) -> &str {
-    let t = r.body.get("__type").and_then(Value::as_str).unwrap_or("");
-    t.rsplit('#').next().unwrap_or(t)
-}
-
 /// Where `reply` contradicts `p`, if anywhere.
 fn check_prediction(p: &Prediction, reply: &Reply, table: &str) -> Option<String> {
     match p.status {
@@ -550,7 +544,7 @@ fn check_prediction(p: &Prediction, reply: &Reply, table: &str) -> Option<String
                 reply.status, reply.body
             ));
         }
-        Expect::Error(t) if reply.status != 400 || error_type(reply) != t => {
+        Expect::Error(t) if reply.status != 400 || reply.error_type() != t => {
             return Some(format!("expected {t}, got {} {}", reply.status, reply.body));
         }
         _ => {}
@@ -1186,9 +1180,7 @@ fn run_case(
 fn regressions_dir() -> std::path::PathBuf {
     match std::env::var("DDB_DIFF_REGRESSIONS") {
         Ok(d) => d.into(),
-        Err(_) => {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../recordings/regressions")
-        }
+        Err(_) => recordings_dir().join("regressions"),
     }
 }
 
@@ -1235,28 +1227,14 @@ fn fnv1a(bytes: &[u8]) -> u32 {
     })
 }
 
-fn skip_external() -> bool {
-    std::env::var("DDB_HARNESS_SKIP_EXTERNAL").is_ok_and(|v| v == "1")
-}
-
 fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
 #[test]
 fn engine_matches_the_reference_and_the_model_on_generated_op_sequences() {
-    if skip_external() {
-        eprintln!("DDB_HARNESS_SKIP_EXTERNAL=1: skipping the differential property test");
+    let Some(reference) = common::reference("differential property test") else {
         return;
-    }
-    let target = Target::from_env().unwrap_or_else(|e| panic!("{e}"));
-    let reference = match Reference::start() {
-        Ok(r) => r,
-        Err(e) if target.may_skip() => {
-            eprintln!("skipping the differential property test: {e}");
-            return;
-        }
-        Err(e) => panic!("{e}"),
     };
     eprintln!("reference: {} ({})", reference.name, reference.version());
     // Against AWS every case creates an on-demand table and waits for it: fewer cases, and
@@ -1316,16 +1294,11 @@ fn engine_matches_the_reference_and_the_model_on_generated_op_sequences() {
 // ---------------------------------------------------------------------------------------------
 // DDB_CONFORMANCE_TARGET=aws, checked against a SigV4-verifying ddb-harness server.
 
-/// Whether this run is itself against a chosen target (then the checks below do not recurse).
-fn target_chosen() -> bool {
-    std::env::var(TARGET_ENV).is_ok()
-}
-
 /// The property test with `DDB_CONFORMANCE_TARGET=aws` signs with the standard chain's
 /// credentials, runs its cases, and leaves no table behind; a wrong secret fails it.
 #[test]
 fn aws_mode_signs_with_the_standard_chain_and_cleans_up() {
-    if target_chosen() || skip_external() {
+    if common::target_chosen() || common::skip_external() {
         return;
     }
     let server = common::SigV4Server::start(None);
@@ -1358,7 +1331,7 @@ fn aws_mode_signs_with_the_standard_chain_and_cleans_up() {
 /// and saved, and every table of the run is deleted all the same.
 #[test]
 fn aws_mode_deletes_its_tables_when_a_sequence_fails() {
-    if target_chosen() || skip_external() {
+    if common::target_chosen() || common::skip_external() {
         return;
     }
     let server = common::SigV4Server::start(Some(

@@ -22,7 +22,6 @@ mod common;
 use std::sync::Arc;
 
 use ddb_conformance::diff::{Divergences, diff, normalize};
-use ddb_conformance::live::{Reference, TARGET_ENV, Target};
 use ddb_conformance::wire::{Reply, call, call_raw};
 use ddb_engine::Engine;
 use ddb_harness::Router;
@@ -66,10 +65,6 @@ fn with_previous(
     body
 }
 
-fn skip_external() -> bool {
-    std::env::var("DDB_HARNESS_SKIP_EXTERNAL").is_ok_and(|v| v == "1")
-}
-
 /// Makes table names unique per run (`dt_x` becomes `<prefix>dt_x`), so a shared reference
 /// endpoint is never polluted and the reference can delete the run's tables afterwards.
 /// A `ClientRequestToken` (at most 36 characters) gets the prefix's last 12 characters
@@ -90,18 +85,8 @@ fn short(prefix: &str) -> &str {
 
 #[test]
 fn scenarios_match_the_reference() {
-    if skip_external() {
-        eprintln!("DDB_HARNESS_SKIP_EXTERNAL=1: skipping the live differential test");
+    let Some(reference) = common::reference("live differential test") else {
         return;
-    }
-    let chosen = Target::from_env().unwrap_or_else(|e| panic!("{e}"));
-    let reference = match Reference::start() {
-        Ok(r) => r,
-        Err(e) if chosen.may_skip() => {
-            eprintln!("skipping the live differential test: {e}");
-            return;
-        }
-        Err(e) => panic!("{e}"),
     };
     eprintln!("reference: {}", reference.name);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
@@ -177,7 +162,7 @@ fn rename_back(v: &serde_json::Value, prefix: &str) -> serde_json::Value {
 /// wrong secret fails the test.
 #[test]
 fn aws_mode_runs_the_scenarios_signed() {
-    if std::env::var(TARGET_ENV).is_ok() || skip_external() {
+    if common::target_chosen() || common::skip_external() {
         return;
     }
     let server = common::SigV4Server::start(None);

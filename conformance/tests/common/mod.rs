@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
+use ddb_conformance::live::{Reference, TARGET_ENV, Target};
 use ddb_harness::engine::Engine;
 use ddb_harness::fixture::SignedClient;
 use ddb_harness::protocol::CredentialStore;
@@ -149,4 +150,34 @@ pub fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// Whether `DDB_HARNESS_SKIP_EXTERNAL=1` asks to skip tests that need a live reference.
+pub fn skip_external() -> bool {
+    std::env::var("DDB_HARNESS_SKIP_EXTERNAL").is_ok_and(|v| v == "1")
+}
+
+/// Whether this run is itself against a chosen target (then the AWS-mode checks do not
+/// recurse).
+pub fn target_chosen() -> bool {
+    std::env::var(TARGET_ENV).is_ok()
+}
+
+/// The reference `DDB_CONFORMANCE_TARGET` chooses, started; `None` (with a message naming
+/// `what`, the test) when external tests are skipped or the default reference cannot start.
+/// Panics on an invalid target or when a chosen reference cannot start.
+pub fn reference(what: &str) -> Option<Reference> {
+    if skip_external() {
+        eprintln!("DDB_HARNESS_SKIP_EXTERNAL=1: skipping the {what}");
+        return None;
+    }
+    let chosen = Target::from_env().unwrap_or_else(|e| panic!("{e}"));
+    match Reference::start() {
+        Ok(r) => Some(r),
+        Err(e) if chosen.may_skip() => {
+            eprintln!("skipping the {what}: {e}");
+            None
+        }
+        Err(e) => panic!("{e}"),
+    }
 }
