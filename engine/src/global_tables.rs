@@ -516,7 +516,7 @@ pub(crate) fn apply_replica_updates(
         }
         for c in &creates {
             let exists = catalog
-                .get(format!("{}\x1f{}\x1f{}", meta.account, c.region_name, meta.name).as_str())?
+                .get(member_key(&meta.account, &c.region_name, &meta.name).as_str())?
                 .is_some();
             if group.has(&c.region_name) || exists {
                 return Err(Error::validation(format!(
@@ -692,18 +692,16 @@ pub(crate) fn apply_replica_updates(
     }
     // Delete the removed members' tables (a disassociated member keeps its table).
     for u in &plan.updates {
-        if let Some(d) = &u.delete {
-            let key = format!("{}\x1f{}\x1f{}", meta.account, d.region_name, meta.name);
-            if let Some(replica) = Engine::load_meta(&*catalog, &key)? {
-                drop_table(txn, catalog, &replica, now)?;
-            }
+        if let Some(d) = &u.delete
+            && let Some(replica) = load_member(&*catalog, meta, &d.region_name)?
+        {
+            drop_table(txn, catalog, &replica, now)?;
         }
-        if let Some(d) = &u.disassociate {
-            let key = format!("{}\x1f{}\x1f{}", meta.account, d.region_name, meta.name);
-            if let Some(mut replica) = Engine::load_meta(&*catalog, &key)? {
-                replica.global.group = None;
-                store_meta(catalog, &replica)?;
-            }
+        if let Some(d) = &u.disassociate
+            && let Some(mut replica) = load_member(&*catalog, meta, &d.region_name)?
+        {
+            replica.global.group = None;
+            store_meta(catalog, &replica)?;
         }
     }
     let group = (group.members.len() > 1).then_some(group);
@@ -722,8 +720,7 @@ pub(crate) fn apply_replica_updates(
         if region == own {
             continue;
         }
-        let key = format!("{}\x1f{}\x1f{}", meta.account, region, meta.name);
-        if let Some(mut other) = Engine::load_meta(&*catalog, &key)?
+        if let Some(mut other) = load_member(&*catalog, meta, &region)?
             && group.as_ref().is_some_and(|g| g.has(&region))
         {
             // The replica's own table carries its overrides (class, read capacity).
@@ -765,8 +762,7 @@ fn sync_members(
         return Ok(());
     };
     for region in group.regions().filter(|r| *r != meta.region) {
-        let key = format!("{}\x1f{region}\x1f{}", meta.account, meta.name);
-        let Some(mut other) = Engine::load_meta(&*catalog, &key)? else {
+        let Some(mut other) = load_member(&*catalog, meta, region)? else {
             continue;
         };
         let before = other.clone();
@@ -833,6 +829,20 @@ fn table_has_items(txn: &redb::WriteTransaction, meta: &TableMeta) -> Result<boo
     let name = items_table_name(meta.table_num);
     let t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
     Ok(t.first()?.is_some())
+}
+
+/// The catalog key of table `name` of `account` in `region` (`account \x1f region \x1f name`).
+pub(super) fn member_key(account: &str, region: &str, name: &str) -> String {
+    format!("{account}\x1f{region}\x1f{name}")
+}
+
+/// The metadata of the table named like `meta` (same account) in `region`, if there is one.
+fn load_member(
+    catalog: &impl ReadableTable<&'static str, &'static str>,
+    meta: &TableMeta,
+    region: &str,
+) -> Result<Option<TableMeta>> {
+    Engine::load_meta(catalog, &member_key(&meta.account, region, &meta.name))
 }
 
 pub(crate) fn store_meta(catalog: &mut redb::Table<&str, &str>, meta: &TableMeta) -> Result<()> {
@@ -974,8 +984,7 @@ pub(crate) fn on_delete_table(
         if m.region == meta.region {
             continue;
         }
-        let key = format!("{}\x1f{}\x1f{}", meta.account, m.region, meta.name);
-        if let Some(mut other) = Engine::load_meta(&*catalog, &key)? {
+        if let Some(mut other) = load_member(&*catalog, meta, &m.region)? {
             other.global.group = rest.clone();
             store_meta(catalog, &other)?;
         }
@@ -1188,7 +1197,7 @@ pub(crate) fn record(
             let mut s = s.borrow_mut();
             for region in targets {
                 s.push(Pending {
-                    target: format!("{}\x1f{region}\x1f{}", meta.account, meta.name),
+                    target: member_key(&meta.account, region, &meta.name),
                     key: key.clone(),
                     item: item.clone(),
                     ts: now.0,
@@ -1206,7 +1215,7 @@ pub(crate) fn record(
     let due = now.0.saturating_add(i64::try_from(lag).unwrap_or(i64::MAX));
     for region in targets {
         let pending = Pending {
-            target: format!("{}\x1f{region}\x1f{}", meta.account, meta.name),
+            target: member_key(&meta.account, region, &meta.name),
             key: key.clone(),
             item: item.clone(),
             ts: now.0,

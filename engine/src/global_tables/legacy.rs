@@ -17,8 +17,8 @@ use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AutoScaling, Member, ReplicaDescription, ReplicaGroup, VERSION_2017, replica_description,
-    store_meta,
+    AutoScaling, Member, ReplicaDescription, ReplicaGroup, VERSION_2017, load_member, member_key,
+    replica_description, store_meta,
 };
 use crate::catalog::{BillingMode, BillingModeSummary, TableClassSummary, TableMeta};
 use crate::clock::Timestamp;
@@ -518,10 +518,6 @@ fn global_table_not_found(name: &str) -> Error {
     Error::GlobalTableNotFound(format!(
         "Global table not found: Global table with name: '{name}' does not exist."
     ))
-}
-
-fn member_key(account: &str, region: &str, name: &str) -> String {
-    format!("{account}\x1f{region}\x1f{name}")
 }
 
 /// Checks that `meta` can join a version 2017.11.29 global table whose other members look like
@@ -1152,9 +1148,7 @@ fn group_members(
     for r in group.regions() {
         if r == meta.region {
             out.push(meta.clone());
-        } else if let Some(m) =
-            Engine::load_meta(catalog, &member_key(&meta.account, r, &meta.name))?
-        {
+        } else if let Some(m) = load_member(catalog, meta, r)? {
             out.push(m);
         }
     }
