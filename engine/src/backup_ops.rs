@@ -431,7 +431,8 @@ pub(crate) fn create_system_backup(
     Ok(())
 }
 
-fn billing_mode_name(mode: BillingMode) -> &'static str {
+/// The wire name of a billing mode (`PROVISIONED` or `PAY_PER_REQUEST`).
+pub(crate) fn billing_mode_name(mode: BillingMode) -> &'static str {
     match mode {
         BillingMode::PROVISIONED => "PROVISIONED",
         BillingMode::PAY_PER_REQUEST => "PAY_PER_REQUEST",

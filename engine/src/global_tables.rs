@@ -318,21 +318,8 @@ impl ReplicaPlan {
         witness_updates: Option<&[serde_json::Value]>,
         consistency: Option<&str>,
     ) -> Result<ReplicaPlan> {
-        let decode = |v: &serde_json::Value| {
-            serde_json::from_value(v.clone()).map_err(|e| Error::Serialization(e.to_string()))
-        };
-        let updates: Vec<ReplicationGroupUpdate> = replica_updates
-            .unwrap_or(&[])
-            .iter()
-            .map(decode)
-            .collect::<Result<_>>()?;
-        let witnesses: Vec<WitnessUpdate> = witness_updates
-            .unwrap_or(&[])
-            .iter()
-            .map(|v| {
-                serde_json::from_value(v.clone()).map_err(|e| Error::Serialization(e.to_string()))
-            })
-            .collect::<Result<_>>()?;
+        let updates: Vec<ReplicationGroupUpdate> = decode_all(replica_updates)?;
+        let witnesses: Vec<WitnessUpdate> = decode_all(witness_updates)?;
         for u in &updates {
             let actions = [
                 u.create.is_some(),
@@ -491,10 +478,7 @@ pub(crate) fn apply_replica_updates(
         }
     }
     if !missing.is_empty() {
-        return Err(Error::validation(format!(
-            "Update global table operation failed because one or more replicas were not part of the global table. Please retry the request without these replicas: [{}].",
-            missing.join(", ")
-        )));
+        return Err(replicas_not_in_group(&missing));
     }
     let creates: Vec<&ReplicaAction> = plan
         .updates
@@ -823,6 +807,25 @@ fn index_overrides(
             )
         })
         .collect()
+}
+
+/// Decodes each of `values` (none when absent) as a `T`, in order.
+fn decode_all<T: serde::de::DeserializeOwned>(
+    values: Option<&[serde_json::Value]>,
+) -> Result<Vec<T>> {
+    values
+        .unwrap_or(&[])
+        .iter()
+        .map(|v| serde_json::from_value(v.clone()).map_err(|e| Error::Serialization(e.to_string())))
+        .collect()
+}
+
+/// The error of an update that names replicas (`missing`) the global table does not have.
+fn replicas_not_in_group(missing: &[String]) -> Error {
+    Error::validation(format!(
+        "Update global table operation failed because one or more replicas were not part of the global table. Please retry the request without these replicas: [{}].",
+        missing.join(", ")
+    ))
 }
 
 fn table_has_items(txn: &redb::WriteTransaction, meta: &TableMeta) -> Result<bool> {

@@ -18,11 +18,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     AutoScaling, Member, ReplicaDescription, ReplicaGroup, VERSION_2017, load_member, member_key,
-    replica_description, store_meta,
+    replica_description, replicas_not_in_group, store_meta, table_has_items,
 };
+use crate::backup_ops::billing_mode_name;
 use crate::catalog::{BillingMode, BillingModeSummary, TableClassSummary, TableMeta};
 use crate::clock::Timestamp;
-use crate::engine::{CATALOG, Engine, Namespace, items_table_name};
+use crate::engine::{CATALOG, Engine, Namespace};
 use crate::error::{Error, Result};
 use crate::table_ops::{change_table_class, parse_billing_mode, switch_billing_mode};
 
@@ -543,15 +544,11 @@ fn check_joinable(
             meta.name, meta.region
         )));
     }
-    {
-        let name = items_table_name(meta.table_num);
-        let items = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
-        if items.first()?.is_some() {
-            return Err(Error::invalid_parameter(format!(
-                "Table {} in region {} is not empty; a replica table of a global table must be empty when it joins",
-                meta.name, meta.region
-            )));
-        }
+    if table_has_items(txn, meta)? {
+        return Err(Error::invalid_parameter(format!(
+            "Table {} in region {} is not empty; a replica table of a global table must be empty when it joins",
+            meta.name, meta.region
+        )));
     }
     if let Some(like) = like {
         let indexes = |m: &TableMeta| {
@@ -1065,10 +1062,7 @@ impl Engine {
                 }
             }
             if !missing.is_empty() {
-                return Err(Error::validation(format!(
-                    "Update global table operation failed because one or more replicas were not part of the global table. Please retry the request without these replicas: [{}].",
-                    missing.join(", ")
-                )));
+                return Err(replicas_not_in_group(&missing));
             }
             let indexes = input
                 .global_secondary_index_updates
@@ -1164,10 +1158,7 @@ fn settings_output(name: &str, members: &[TableMeta]) -> DescribeGlobalTableSett
                 region_name: m.region.clone(),
                 replica_status: "ACTIVE".into(),
                 replica_billing_mode_summary: Some(BillingModeSummary {
-                    billing_mode: match m.billing_mode {
-                        BillingMode::PAY_PER_REQUEST => "PAY_PER_REQUEST".into(),
-                        BillingMode::PROVISIONED => "PROVISIONED".into(),
-                    },
+                    billing_mode: billing_mode_name(m.billing_mode).into(),
                     last_update_to_pay_per_request_date_time: m
                         .pay_per_request_since
                         .map(Timestamp::as_epoch_seconds),
