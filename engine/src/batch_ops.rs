@@ -273,7 +273,7 @@ impl Engine {
             // Every table and key is checked before any item is read.
             let mut resolved = Vec::with_capacity(plans.len());
             for plan in &plans {
-                let meta = Engine::load_meta(&catalog, &ns.table_key(plan.table))?
+                let meta = Engine::load_meta_shared(&catalog, &ns.table_key(plan.table))?
                     .ok_or_else(Error::table_not_found)?;
                 let pk = meta.primary_key();
                 let mut keys = Vec::with_capacity(plan.request.keys.len());

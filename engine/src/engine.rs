@@ -292,6 +292,17 @@ impl Engine {
         }
     }
 
+    /// [`Engine::load_meta`] for a caller that only reads the metadata: no copy of it is made.
+    pub(crate) fn load_meta_shared<T: ReadableTable<&'static str, &'static str>>(
+        catalog: &T,
+        key: &str,
+    ) -> Result<Option<Arc<crate::catalog::TableMeta>>> {
+        match catalog.get(key)? {
+            None => Ok(None),
+            Some(v) => crate::meta_cache::decode_shared(key, v.value()).map(Some),
+        }
+    }
+
     /// Runs `f` in a read transaction.
     pub(crate) fn read<R>(&self, f: impl FnOnce(&redb::ReadTransaction) -> Result<R>) -> Result<R> {
         let txn = self.db.begin_read()?;

@@ -628,7 +628,7 @@ impl Engine {
         // The table's metadata and the item come from one snapshot (and one read transaction).
         let item = self.read(|txn| {
             let catalog = txn.open_table(CATALOG)?;
-            let meta = Engine::load_meta(&catalog, &ns.table_key(&input.table_name))?
+            let meta = Engine::load_meta_shared(&catalog, &ns.table_key(&input.table_name))?
                 .ok_or_else(Error::table_not_found)?;
             let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
             let name = items_table_name(meta.table_num);

@@ -19,7 +19,7 @@ const CAPACITY: usize = 4096;
 /// One decoded entry: the JSON text and what it decodes to.
 struct Entry {
     json: Box<str>,
-    meta: TableMeta,
+    meta: Arc<TableMeta>,
 }
 
 type Map = HashMap<Box<str>, Arc<Entry>>;
@@ -29,8 +29,14 @@ fn cache() -> &'static RwLock<Map> {
     CACHE.get_or_init(|| RwLock::new(HashMap::new()))
 }
 
-/// The metadata stored as `json` under catalog key `key`.
+/// The metadata stored as `json` under catalog key `key`, to change.
 pub(crate) fn decode(key: &str, json: &str) -> Result<TableMeta> {
+    decode_shared(key, json).map(Arc::unwrap_or_clone)
+}
+
+/// The metadata stored as `json` under catalog key `key`, shared with the cache: a hit copies
+/// nothing (a `TableMeta` holds every index, tag and replica of the table).
+pub(crate) fn decode_shared(key: &str, json: &str) -> Result<Arc<TableMeta>> {
     // A poisoned lock only means another thread panicked while holding it; the map itself is
     // always whole (entries are inserted in one call), so it is used as is.
     let hit = cache()
@@ -42,11 +48,12 @@ pub(crate) fn decode(key: &str, json: &str) -> Result<TableMeta> {
     if let Some(e) = hit {
         return Ok(e.meta.clone());
     }
-    let meta: TableMeta = serde_json::from_str(json)
+    let meta: Arc<TableMeta> = serde_json::from_str(json)
+        .map(Arc::new)
         .map_err(|e| Error::Internal(format!("catalog entry is corrupt: {e}")))?;
     let entry = Arc::new(Entry {
         json: json.into(),
-        meta: meta.clone(),
+        meta: Arc::clone(&meta),
     });
     let mut map = cache().write().unwrap_or_else(|p| p.into_inner());
     if map.len() >= CAPACITY && !map.contains_key(key) {

@@ -455,7 +455,7 @@ impl Engine {
             let mut resolved = Vec::with_capacity(input.transact_items.len());
             for item in &input.transact_items {
                 let get = &item.get;
-                let meta = Engine::load_meta(&catalog, &ns.table_key(&get.table_name))?
+                let meta = Engine::load_meta_shared(&catalog, &ns.table_key(&get.table_name))?
                     .ok_or_else(Error::table_not_found)?;
                 let pk = meta.primary_key();
                 if let Some(e) = empty_key_value(&pk, &get.key) {
