@@ -168,43 +168,19 @@ pub(crate) fn at_create(
     let Some(input) = input.filter(|i| !i.is_empty()) else {
         return Ok(None);
     };
-    let members = [
-        (
-            input.read_units_per_second,
-            "ReadUnitsPerSecond",
-            "ReadCapacityUnits",
-        ),
-        (
-            input.write_units_per_second,
-            "WriteUnitsPerSecond",
-            "WriteCapacityUnits",
-        ),
-    ];
     let base = match provisioned {
         None => ON_DEMAND_INITIAL,
         Some((read, write)) => Warm { read, write },
     };
-    for (i, (value, member, capacity)) in members.iter().enumerate() {
-        let Some(v) = *value else { continue };
-        let floor = if i == 0 { base.read } else { base.write };
-        if v < floor {
-            return Err(Error::invalid_parameter(match provisioned {
-                None => format!(
-                    "Requested {member} for WarmThroughput for {target} is lower than initial throughput for OnDemand. See: {ON_DEMAND_INITIAL_URL}"
-                ),
-                Some(_) => format!(
-                    "Requested {member} for WarmThroughput for {target} is lower than {capacity} of ProvisionedThroughput"
-                ),
-            }));
-        }
-        if v > TABLE_MAX_UNITS {
-            return Err(too_high(member, target, region));
-        }
-    }
-    Ok(Some(base.max(Warm {
-        read: input.read_units_per_second.unwrap_or(base.read),
-        write: input.write_units_per_second.unwrap_or(base.write),
-    })))
+    raise(input, base, target, region, |member, capacity| match provisioned {
+        None => format!(
+            "Requested {member} for WarmThroughput for {target} is lower than initial throughput for OnDemand. See: {ON_DEMAND_INITIAL_URL}"
+        ),
+        Some(_) => format!(
+            "Requested {member} for WarmThroughput for {target} is lower than {capacity} of ProvisionedThroughput"
+        ),
+    })
+    .map(Some)
 }
 
 /// Checks a `WarmThroughput` of UpdateTable (or of a GSI Update action) against `current`,
@@ -216,32 +192,49 @@ pub(crate) fn at_update(
     target: Target<'_>,
     region: &str,
 ) -> Result<Warm> {
-    for (value, now, member) in [
+    raise(input, current, target, region, |member, _| {
+        format!(
+            "Requested {member} for WarmThroughput for {target} is lower than current WarmThroughput, decreasing WarmThroughput is not supported"
+        )
+    })
+}
+
+/// Checks each member of `input`, read then write, against `floor` (`below(member,
+/// capacity member)` words the refusal) and the quota, and returns the warm throughput asked
+/// for: each given member, or the floor.
+fn raise(
+    input: &WarmThroughputInput,
+    floor: Warm,
+    target: Target<'_>,
+    region: &str,
+    below: impl Fn(&str, &str) -> String,
+) -> Result<Warm> {
+    for (value, floor, member, capacity) in [
         (
             input.read_units_per_second,
-            current.read,
+            floor.read,
             "ReadUnitsPerSecond",
+            "ReadCapacityUnits",
         ),
         (
             input.write_units_per_second,
-            current.write,
+            floor.write,
             "WriteUnitsPerSecond",
+            "WriteCapacityUnits",
         ),
     ] {
         let Some(v) = value else { continue };
-        if v < now {
-            return Err(Error::invalid_parameter(format!(
-                "Requested {member} for WarmThroughput for {target} is lower than current WarmThroughput, decreasing WarmThroughput is not supported"
-            )));
+        if v < floor {
+            return Err(Error::invalid_parameter(below(member, capacity)));
         }
         if v > TABLE_MAX_UNITS {
             return Err(too_high(member, target, region));
         }
     }
-    Ok(current.max(Warm {
-        read: input.read_units_per_second.unwrap_or(current.read),
-        write: input.write_units_per_second.unwrap_or(current.write),
-    }))
+    Ok(Warm {
+        read: input.read_units_per_second.unwrap_or(floor.read),
+        write: input.write_units_per_second.unwrap_or(floor.write),
+    })
 }
 
 /// The GSI Update action's `WarmThroughput: {}` refusal, checked before the table is looked
@@ -317,8 +310,7 @@ pub(crate) fn merge_on_demand(
             current.and_then(|c| c.max_write_request_units),
         ),
     };
-    (merged.max_read_request_units.is_some() || merged.max_write_request_units.is_some())
-        .then_some(merged)
+    has_maximums(&merged).then_some(merged)
 }
 
 #[cfg(test)]
