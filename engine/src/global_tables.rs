@@ -932,15 +932,7 @@ fn drop_table(
     crate::pitr::drop_log(txn, meta)?;
     catalog.remove(key.as_str())?;
     txn.open_table(STATS)?.remove(key.as_str())?;
-    txn.delete_table(TableDefinition::<&[u8], &[u8]>::new(&items_table_name(
-        meta.table_num,
-    )))?;
-    for idx in meta.lsis.iter().chain(&meta.gsis) {
-        crate::index::drop_index(txn, meta, idx)?;
-    }
-    for v in &meta.vector_indexes {
-        crate::vector::drop_storage(txn, meta, v)?;
-    }
+    crate::table_ops::drop_table_storage(txn, meta)?;
     drop_stamps(txn, meta.table_num)
 }
 

@@ -530,6 +530,20 @@ pub(crate) fn change_table_class(
     }
 }
 
+/// Deletes the storage of table `meta`: its items table, its LSI/GSI tables and its vector
+/// index tables (with their index stats rows). The catalog and STATS rows are the caller's.
+pub(crate) fn drop_table_storage(txn: &redb::WriteTransaction, meta: &TableMeta) -> Result<()> {
+    let name = items_table_name(meta.table_num);
+    txn.delete_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
+    for idx in meta.lsis.iter().chain(&meta.gsis) {
+        index::drop_index(txn, meta, idx)?;
+    }
+    for v in &meta.vector_indexes {
+        crate::vector::drop_storage(txn, meta, v)?;
+    }
+    Ok(())
+}
+
 /// Stores the warm throughput the table and its GSIs describe now, so that it survives a
 /// later capacity decrease or billing switch (AWS: it never decreases, DDB-TABLE-061).
 fn ratchet_warm(meta: &mut TableMeta) {
@@ -1173,16 +1187,9 @@ impl Engine {
                 // AWS keeps a SYSTEM backup of a deleted PITR table for 35 days.
                 crate::backup_ops::create_system_backup(txn, &meta, self.clock.now(), stats)?;
             }
-            let name = items_table_name(meta.table_num);
-            txn.delete_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
             let mut index_stats = index::all_stats_in(txn, &meta)?;
-            for idx in meta.lsis.iter().chain(&meta.gsis) {
-                index::drop_index(txn, &meta, idx)?;
-            }
             index_stats.extend(crate::vector::all_stats_write(txn, &meta)?);
-            for v in &meta.vector_indexes {
-                crate::vector::drop_storage(txn, &meta, v)?;
-            }
+            drop_table_storage(txn, &meta)?;
             Ok((meta, stats, index_stats))
         })?;
         let mut desc = meta.describe_with_indexes("DELETING", stats.0, stats.1, &index_stats);
