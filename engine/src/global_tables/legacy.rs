@@ -495,7 +495,7 @@ fn save_record(txn: &redb::WriteTransaction, account: &str, record: &LegacyRecor
 }
 
 /// Drops `region` from the version 2017.11.29 global table `name` (its table was deleted);
-/// the record goes when fewer than two regions are left.
+/// the record goes when no region is left.
 pub(crate) fn remove_region(
     txn: &redb::WriteTransaction,
     account: &str,
