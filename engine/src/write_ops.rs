@@ -37,12 +37,12 @@ type Applied = Written<'static>;
 impl Engine {
     /// PutItem.
     pub fn put_item(&self, ns: &Namespace, input: PutItemInput) -> Result<WriteItemOutput> {
-        self.run_plan(PutPlan::new(ns, input)?)
+        self.run_plan(ReplacePlan::put(ns, input)?)
     }
 
     /// DeleteItem.
     pub fn delete_item(&self, ns: &Namespace, input: DeleteItemInput) -> Result<WriteItemOutput> {
-        self.run_plan(DeletePlan::new(ns, input)?)
+        self.run_plan(ReplacePlan::delete(ns, input)?)
     }
 
     /// UpdateItem.
@@ -58,7 +58,7 @@ impl Engine {
         ns: &Namespace,
         input: PutItemInput,
     ) -> Result<WriteItemOutput> {
-        let plan = PutPlan::new(ns, input)?;
+        let plan = ReplacePlan::put(ns, input)?;
         self.writer.submit(plan).await
     }
 
@@ -68,7 +68,7 @@ impl Engine {
         ns: &Namespace,
         input: DeleteItemInput,
     ) -> Result<WriteItemOutput> {
-        let plan = DeletePlan::new(ns, input)?;
+        let plan = ReplacePlan::delete(ns, input)?;
         self.writer.submit(plan).await
     }
 
@@ -188,16 +188,23 @@ fn write_output(
     }
 }
 
-/// A validated PutItem.
-struct PutPlan {
+/// A validated PutItem or DeleteItem: both replace the item at a key (with nothing, for a
+/// delete) and answer with the old item when `ReturnValues` is `ALL_OLD`.
+struct ReplacePlan {
     ns: Namespace,
-    input: PutItemInput,
+    table_name: String,
+    /// The new item (PutItem), or the key of the item to delete.
+    item: Item,
+    delete: bool,
     condition: Option<Condition>,
     all_old: bool,
+    return_values_on_condition_check_failure: Option<String>,
+    return_consumed_capacity: Option<String>,
+    return_item_collection_metrics: Option<String>,
 }
 
-impl PutPlan {
-    fn new(ns: &Namespace, input: PutItemInput) -> Result<PutPlan> {
+impl ReplacePlan {
+    fn put(ns: &Namespace, input: PutItemInput) -> Result<ReplacePlan> {
         let (condition, all_old) = condition_and_all_old(
             input.expected.as_ref(),
             input.conditional_operator.as_deref(),
@@ -209,62 +216,21 @@ impl PutPlan {
                 check_nesting(&input.item)
             },
         )?;
-        Ok(PutPlan {
+        Ok(ReplacePlan {
             ns: ns.clone(),
-            input,
+            table_name: input.table_name,
+            item: input.item,
+            delete: false,
             condition,
             all_old,
+            return_values_on_condition_check_failure: input
+                .return_values_on_condition_check_failure,
+            return_consumed_capacity: input.return_consumed_capacity,
+            return_item_collection_metrics: input.return_item_collection_metrics,
         })
     }
-}
 
-impl Plan for PutPlan {
-    type Applied = Applied;
-    type Output = WriteItemOutput;
-
-    fn apply(&self, txn: &redb::WriteTransaction) -> Result<Applied> {
-        let item = &self.input.item;
-        let (old, _, units, metrics) = apply_write(
-            txn,
-            &self.ns,
-            &self.input.table_name,
-            |meta| {
-                let key = meta.primary_key().encode_item_key(item)?;
-                check_index_keys(item, &meta.index_key_types())?;
-                Ok(key)
-            },
-            self.condition.as_ref(),
-            self.input
-                .return_values_on_condition_check_failure
-                .as_deref(),
-            |_, _| Ok(Some(Cow::Borrowed(item))),
-            item,
-            self.input.return_item_collection_metrics.as_deref(),
-        )?;
-        Ok((old, None, units, metrics))
-    }
-
-    fn output(self, (old, _, units, metrics): Applied) -> WriteItemOutput {
-        write_output(
-            old.filter(|_| self.all_old),
-            &units,
-            &self.input.table_name,
-            self.input.return_consumed_capacity.as_deref(),
-            metrics,
-        )
-    }
-}
-
-/// A validated DeleteItem.
-struct DeletePlan {
-    ns: Namespace,
-    input: DeleteItemInput,
-    condition: Option<Condition>,
-    all_old: bool,
-}
-
-impl DeletePlan {
-    fn new(ns: &Namespace, input: DeleteItemInput) -> Result<DeletePlan> {
+    fn delete(ns: &Namespace, input: DeleteItemInput) -> Result<ReplacePlan> {
         let (condition, all_old) = condition_and_all_old(
             input.expected.as_ref(),
             input.conditional_operator.as_deref(),
@@ -273,33 +239,44 @@ impl DeletePlan {
             input.return_values.as_deref(),
             || Ok(()),
         )?;
-        Ok(DeletePlan {
+        Ok(ReplacePlan {
             ns: ns.clone(),
-            input,
+            table_name: input.table_name,
+            item: input.key,
+            delete: true,
             condition,
             all_old,
+            return_values_on_condition_check_failure: input
+                .return_values_on_condition_check_failure,
+            return_consumed_capacity: input.return_consumed_capacity,
+            return_item_collection_metrics: input.return_item_collection_metrics,
         })
     }
 }
 
-impl Plan for DeletePlan {
+impl Plan for ReplacePlan {
     type Applied = Applied;
     type Output = WriteItemOutput;
 
     fn apply(&self, txn: &redb::WriteTransaction) -> Result<Applied> {
-        let key = &self.input.key;
+        let item = &self.item;
         let (old, _, units, metrics) = apply_write(
             txn,
             &self.ns,
-            &self.input.table_name,
-            |meta| meta.primary_key().encode_key_param(key),
+            &self.table_name,
+            |meta| {
+                if self.delete {
+                    return meta.primary_key().encode_key_param(item);
+                }
+                let key = meta.primary_key().encode_item_key(item)?;
+                check_index_keys(item, &meta.index_key_types())?;
+                Ok(key)
+            },
             self.condition.as_ref(),
-            self.input
-                .return_values_on_condition_check_failure
-                .as_deref(),
-            |_, _| Ok(None),
-            key,
-            self.input.return_item_collection_metrics.as_deref(),
+            self.return_values_on_condition_check_failure.as_deref(),
+            |_, _| Ok((!self.delete).then_some(Cow::Borrowed(item))),
+            item,
+            self.return_item_collection_metrics.as_deref(),
         )?;
         Ok((old, None, units, metrics))
     }
@@ -308,8 +285,8 @@ impl Plan for DeletePlan {
         write_output(
             old.filter(|_| self.all_old),
             &units,
-            &self.input.table_name,
-            self.input.return_consumed_capacity.as_deref(),
+            &self.table_name,
+            self.return_consumed_capacity.as_deref(),
             metrics,
         )
     }
