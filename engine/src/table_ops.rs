@@ -260,6 +260,56 @@ struct GsiChanges {
     table_warmed: Option<warm::Warm>,
 }
 
+/// The provisioned throughput of a GSI being created (CreateTable or an UpdateTable Create),
+/// checked against the table's billing mode.
+fn new_gsi_throughput(
+    index: &str,
+    input: Option<&ProvisionedThroughputInput>,
+    pay_per_request: bool,
+) -> Result<Throughput> {
+    match (input, pay_per_request) {
+        (Some(_), true) => Err(Error::invalid_parameter(format!(
+            "ProvisionedThroughput should not be specified for index: {index} when BillingMode is PAY_PER_REQUEST"
+        ))),
+        (None, false) => Err(Error::invalid_parameter(format!(
+            "ProvisionedThroughput must be specified for index: {index}"
+        ))),
+        (Some(pt), false) => {
+            check_capacity_bounds(pt)?;
+            Ok(Throughput {
+                read: pt.read_capacity_units.unwrap_or(0),
+                write: pt.write_capacity_units.unwrap_or(0),
+                ..Throughput::default()
+            })
+        }
+        (None, true) => Ok(Throughput::default()),
+    }
+}
+
+/// The on-demand maximums and warm throughput of a GSI being created, checked in that order;
+/// without a `WarmThroughput` the index starts at its baseline.
+fn new_gsi_capacity(
+    index: &str,
+    on_demand: Option<&OnDemandThroughput>,
+    warm_input: Option<&WarmThroughputInput>,
+    mode: BillingMode,
+    throughput: &Throughput,
+    region: &str,
+) -> Result<(Option<OnDemandThroughput>, warm::Warm)> {
+    let target = Target::Index(index);
+    if let Some(odt) = on_demand {
+        warm::check_on_demand(odt, target, region)?;
+    }
+    let provisioned =
+        (mode == BillingMode::PROVISIONED).then_some((throughput.read, throughput.write));
+    let index_warm = warm::at_create(warm_input, provisioned, target, region)?
+        .unwrap_or_else(|| warm::baseline(mode, Some(throughput)));
+    Ok((
+        on_demand.and_then(|odt| warm::merge_on_demand(None, odt)),
+        index_warm,
+    ))
+}
+
 /// Applies `GlobalSecondaryIndexUpdates` to `meta` and to storage inside `txn`: a Create adds
 /// the index and backfills it from the table's items synchronously, a Delete drops its
 /// storage, an Update changes its throughput. Messages: dynalite's AWS-validated expectations
@@ -317,46 +367,24 @@ fn apply_gsi_updates(
                     "Attempting to create an index which already exists",
                 ));
             }
-            let throughput = match (&c.provisioned_throughput, pay_per_request) {
-                (Some(_), true) => {
-                    return Err(Error::invalid_parameter(format!(
-                        "ProvisionedThroughput should not be specified for index: {} when BillingMode is PAY_PER_REQUEST",
-                        c.index_name
-                    )));
-                }
-                (None, false) => {
-                    return Err(Error::invalid_parameter(format!(
-                        "ProvisionedThroughput must be specified for index: {}",
-                        c.index_name
-                    )));
-                }
-                (Some(pt), false) => {
-                    check_capacity_bounds(pt)?;
-                    Throughput {
-                        read: pt.read_capacity_units.unwrap_or(0),
-                        write: pt.write_capacity_units.unwrap_or(0),
-                        ..Throughput::default()
-                    }
-                }
-                (None, true) => Throughput::default(),
-            };
+            let throughput = new_gsi_throughput(
+                &c.index_name,
+                c.provisioned_throughput.as_ref(),
+                pay_per_request,
+            )?;
             if meta.gsis.len() >= 20 {
                 return Err(Error::invalid_parameter(
                     "GlobalSecondaryIndex count exceeds the per-table limit of 20",
                 ));
             }
-            let target = Target::Index(&c.index_name);
-            if let Some(odt) = &c.on_demand_throughput {
-                warm::check_on_demand(odt, target, &meta.region)?;
-            }
-            let provisioned = (!pay_per_request).then_some((throughput.read, throughput.write));
-            let index_warm = warm::at_create(
+            let (on_demand_throughput, index_warm) = new_gsi_capacity(
+                &c.index_name,
+                c.on_demand_throughput.as_ref(),
                 c.warm_throughput.as_ref(),
-                provisioned,
-                target,
+                meta.billing_mode,
+                &throughput,
                 &meta.region,
-            )?
-            .unwrap_or_else(|| warm::baseline(meta.billing_mode, Some(&throughput)));
+            )?;
             for d in defs {
                 if !meta
                     .attribute_definitions
@@ -374,10 +402,7 @@ fn apply_gsi_updates(
                 key_schema: to_schema(&c.key_schema),
                 projection: c.projection.clone(),
                 throughput: Some(throughput),
-                on_demand_throughput: c
-                    .on_demand_throughput
-                    .as_ref()
-                    .and_then(|odt| warm::merge_on_demand(None, odt)),
+                on_demand_throughput,
                 warm: Some(index_warm),
             };
             index::create_and_backfill(txn, meta, &idx)?;
@@ -871,38 +896,22 @@ impl Engine {
                         idx.index_name
                     )));
                 }
-                let throughput = match (&idx.provisioned_throughput, pay_per_request) {
-                    (Some(_), true) => {
-                        return Err(Error::invalid_parameter(format!(
-                            "ProvisionedThroughput should not be specified for index: {} when BillingMode is PAY_PER_REQUEST",
-                            idx.index_name
-                        )));
-                    }
-                    (None, false) => {
-                        return Err(Error::invalid_parameter(format!(
-                            "ProvisionedThroughput must be specified for index: {}",
-                            idx.index_name
-                        )));
-                    }
-                    (Some(pt), false) => {
-                        check_capacity_bounds(pt)?;
-                        Throughput {
-                            read: pt.read_capacity_units.unwrap_or(0),
-                            write: pt.write_capacity_units.unwrap_or(0),
-                            ..Throughput::default()
-                        }
-                    }
-                    (None, true) => Throughput::default(),
+                let throughput = new_gsi_throughput(
+                    &idx.index_name,
+                    idx.provisioned_throughput.as_ref(),
+                    pay_per_request,
+                )?;
+                let mode = if pay_per_request {
+                    BillingMode::PAY_PER_REQUEST
+                } else {
+                    BillingMode::PROVISIONED
                 };
-                let target = Target::Index(&idx.index_name);
-                if let Some(odt) = &idx.on_demand_throughput {
-                    warm::check_on_demand(odt, target, &ns.region)?;
-                }
-                let provisioned = (!pay_per_request).then_some((throughput.read, throughput.write));
-                let index_warm = warm::at_create(
+                let (on_demand_throughput, index_warm) = new_gsi_capacity(
+                    &idx.index_name,
+                    idx.on_demand_throughput.as_ref(),
                     idx.warm_throughput.as_ref(),
-                    provisioned,
-                    target,
+                    mode,
+                    &throughput,
                     &ns.region,
                 )?;
                 used.extend(ik.iter().copied());
@@ -910,21 +919,9 @@ impl Engine {
                     name: idx.index_name.clone(),
                     key_schema: to_schema(&idx.key_schema),
                     projection: idx.projection.clone(),
-                    warm: Some(index_warm.unwrap_or_else(|| {
-                        warm::baseline(
-                            if pay_per_request {
-                                BillingMode::PAY_PER_REQUEST
-                            } else {
-                                BillingMode::PROVISIONED
-                            },
-                            Some(&throughput),
-                        )
-                    })),
+                    warm: Some(index_warm),
                     throughput: Some(throughput),
-                    on_demand_throughput: idx
-                        .on_demand_throughput
-                        .as_ref()
-                        .and_then(|odt| warm::merge_on_demand(None, odt)),
+                    on_demand_throughput,
                 });
             }
             if list.len() > 20 {
