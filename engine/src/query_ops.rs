@@ -675,6 +675,7 @@ fn read_page(
         fetch_blocks: 0,
     };
     let mut last: Option<Item> = None;
+    let mut last_in_page = false;
     let mut stopped = false;
     for entry in source {
         let (_, item) = entry?;
@@ -698,13 +699,21 @@ fn read_page(
             Some(f) => f.evaluate(&item)?,
             None => true,
         };
+        // The last item read is kept for LastEvaluatedKey: in the page when it went there
+        // whole, otherwise on its own (no clone of every item).
+        last_in_page = false;
+        last = None;
         if keep {
             page.count += 1;
             if !plan.count_only {
-                page.items.push(match plan.projection {
-                    Some(p) => p.apply(&item),
-                    None => item.clone(),
-                });
+                match plan.projection {
+                    Some(p) => page.items.push(p.apply(&item)),
+                    None => {
+                        page.items.push(item);
+                        last_in_page = true;
+                        continue;
+                    }
+                }
             }
         }
         last = Some(item);
@@ -713,6 +722,11 @@ fn read_page(
     // cap, even when nothing follows (DynamoDB Local 3.3.1 agrees; scenario 04_query_scan).
     let at_cap =
         plan.limit.is_some_and(|l| page.scanned as usize >= l) || page.bytes_read >= MAX_PAGE_BYTES;
+    let last = if last_in_page {
+        page.items.last()
+    } else {
+        last.as_ref()
+    };
     if stopped || at_cap {
         page.last_key = last.map(|item| {
             plan.key_names
