@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableTable, TableDefinition};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -308,10 +308,15 @@ impl Engine {
         }
     }
 
-    /// Runs `f` in a read transaction.
+    /// The newest committed snapshot, with its catalog open (shared between commits, see
+    /// [`crate::snapshot`]).
+    pub(crate) fn snapshot(&self) -> Result<Arc<crate::snapshot::Snapshot>> {
+        self.writer.snapshots.get(&self.db)
+    }
+
+    /// Runs `f` in a read transaction (the newest committed snapshot).
     pub(crate) fn read<R>(&self, f: impl FnOnce(&redb::ReadTransaction) -> Result<R>) -> Result<R> {
-        let txn = self.db.begin_read()?;
-        f(&txn)
+        f(&self.snapshot()?.txn)
     }
 
     /// Runs `f` in a write transaction and commits it when `f` succeeds.

@@ -59,6 +59,8 @@ pub(crate) struct Writer {
     /// Wakes the writer thread when writes are handed to it, or when the engine closes.
     wake: Condvar,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The snapshot reads share; every commit here ends it before its writes are answered.
+    pub(crate) snapshots: crate::snapshot::Snapshots,
 }
 
 #[derive(Default)]
@@ -124,6 +126,7 @@ impl Writer {
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
             thread: Mutex::new(None),
+            snapshots: crate::snapshot::Snapshots::default(),
         }
     }
 
@@ -165,7 +168,9 @@ impl Writer {
         let txn = self.begin()?;
         match self.apply(&txn, f) {
             Ok(r) => {
-                txn.commit()?;
+                let committed = txn.commit();
+                self.snapshots.committed();
+                committed?;
                 Ok(r)
             }
             Err(e) => {
@@ -338,10 +343,13 @@ impl Writer {
                 return Err((i, e));
             }
         }
-        txn.commit().map_err(|e| (n, Error::from(e)))
+        let committed = txn.commit();
+        self.snapshots.committed();
+        committed.map_err(|e| (n, Error::from(e)))
     }
 
-    /// Stops the writer thread once it has applied what is queued, and waits for it.
+    /// Stops the writer thread once it has applied what is queued, and waits for it, and
+    /// ends the shared read snapshot.
     pub(crate) fn close(&self) {
         self.state().closed = true;
         self.wake.notify_all();
@@ -354,6 +362,8 @@ impl Writer {
             // A thread that panicked has nothing left to clean up.
             let _ = handle.join();
         }
+        // No read transaction outlives the engine's database.
+        self.snapshots.committed();
     }
 }
 

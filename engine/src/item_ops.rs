@@ -626,16 +626,19 @@ impl Engine {
             &[],
         )?;
         // The table's metadata and the item come from one snapshot (and one read transaction).
-        let item = self.read(|txn| {
-            let catalog = txn.open_table(CATALOG)?;
-            let meta = Engine::load_meta_shared(&catalog, &ns.table_key(&input.table_name))?
-                .ok_or_else(Error::table_not_found)?;
+        let item = {
+            let snapshot = self.snapshot()?;
+            let meta =
+                Engine::load_meta_shared(&snapshot.catalog, &ns.table_key(&input.table_name))?
+                    .ok_or_else(Error::table_not_found)?;
             let key_bytes = meta.primary_key().encode_key_param(&input.key)?;
             let name = items_table_name(meta.table_num);
-            let t = txn.open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
+            let t = snapshot
+                .txn
+                .open_table(TableDefinition::<&[u8], &[u8]>::new(&name))?;
             let v = t.get(key_bytes.as_slice())?;
-            v.map(|v| decode_item(v.value())).transpose()
-        })?;
+            v.map(|v| decode_item(v.value())).transpose()?
+        };
         let consistent = input.consistent_read.unwrap_or(false);
         let units = read_units(item.as_ref().map(item_size).unwrap_or(0), consistent);
         let item =

@@ -35,6 +35,7 @@ mod precheck;
 mod query_ops;
 mod resource_policy;
 mod s3dir;
+mod snapshot;
 mod streams;
 mod table_ops;
 mod transact_ops;

@@ -1089,10 +1089,7 @@ impl Engine {
 
     /// Loads a table's metadata, or AWS's not-found error for `name`.
     pub(crate) fn table_meta(&self, ns: &Namespace, name: &str) -> Result<Option<TableMeta>> {
-        self.read(|txn| {
-            let catalog = txn.open_table(CATALOG)?;
-            Engine::load_meta(&catalog, &ns.table_key(name))
-        })
+        Engine::load_meta(&self.snapshot()?.catalog, &ns.table_key(name))
     }
 
     fn stats(&self, key: &str) -> Result<(u64, u64)> {
