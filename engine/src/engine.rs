@@ -25,6 +25,8 @@ pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("co
 const FORMAT: TableDefinition<&str, &str> = TableDefinition::new("format");
 /// redb's page cache in memory mode, where it would otherwise duplicate the backend's pages.
 const MEMORY_MODE_CACHE_BYTES: usize = 16 << 20;
+/// redb's page cache in file mode (redb's default is 1 GiB).
+const FILE_MODE_CACHE_BYTES: usize = 64 << 20;
 const FORMAT_VERSION: &str = "ddb-harness/1";
 
 /// Who is asking: AWS partitions all state by account and region.
@@ -196,12 +198,18 @@ impl EngineBuilder {
                         Error::Internal(format!("cannot create data dir {}: {e}", dir.display()))
                     })?;
                 }
-                Database::create(path).map_err(|e| {
-                    Error::Internal(format!(
-                        "cannot open data file {}: {e} (is it a ddb-harness data dir?)",
-                        path.display()
-                    ))
-                })?
+                // The operating system caches the file's pages; redb's own cache only saves
+                // the copy out of them. Bounding it bounds the server's memory, whatever the
+                // size of the data.
+                Database::builder()
+                    .set_cache_size(FILE_MODE_CACHE_BYTES)
+                    .create(path)
+                    .map_err(|e| {
+                        Error::Internal(format!(
+                            "cannot open data file {}: {e} (is it a ddb-harness data dir?)",
+                            path.display()
+                        ))
+                    })?
             }
         };
         let db = Arc::new(db);
