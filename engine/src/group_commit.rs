@@ -136,6 +136,9 @@ impl Writer {
 
     /// Begins a write transaction; in memory, most commits skip redb's durability work.
     fn begin(&self) -> Result<WriteTransaction> {
+        // The shared read snapshot ends here rather than only at the commit, so that it does
+        // not stay open across the write: pages the commit frees can then be reused at once.
+        self.snapshots.committed();
         let mut txn = self.db.begin_write()?;
         if self.in_memory {
             let n = self.begun.fetch_add(1, Ordering::Relaxed);
