@@ -3,7 +3,8 @@
 //! Beginning a redb read transaction registers it with the database, and each read then opens
 //! the catalog again. Between two commits every read would see the same data, so reads share
 //! one [`Snapshot`] instead: the first read after a commit begins it, and the writer drops it
-//! when it commits again.
+//! when it begins and when it commits the next write transaction (so no shared snapshot stays
+//! open across a write and holds back the pages the write frees).
 //!
 //! **Invariant (read-your-writes):** a write's caller is answered only after its commit has
 //! ended the shared snapshot (see `group_commit`), and a read uses the shared snapshot only
