@@ -138,7 +138,7 @@ impl Writer {
     fn begin(&self) -> Result<WriteTransaction> {
         // The shared read snapshot ends here rather than only at the commit, so that it does
         // not stay open across the write: pages the commit frees can then be reused at once.
-        self.snapshots.committed();
+        self.snapshots.end();
         let mut txn = self.db.begin_write()?;
         if self.in_memory {
             let n = self.begun.fetch_add(1, Ordering::Relaxed);
@@ -172,7 +172,7 @@ impl Writer {
         match self.apply(&txn, f) {
             Ok(r) => {
                 let committed = txn.commit();
-                self.snapshots.committed();
+                self.snapshots.end();
                 committed?;
                 Ok(r)
             }
@@ -347,7 +347,7 @@ impl Writer {
             }
         }
         let committed = txn.commit();
-        self.snapshots.committed();
+        self.snapshots.end();
         committed.map_err(|e| (n, Error::from(e)))
     }
 
@@ -366,7 +366,7 @@ impl Writer {
             let _ = handle.join();
         }
         // No read transaction outlives the engine's database.
-        self.snapshots.committed();
+        self.snapshots.end();
     }
 }
 

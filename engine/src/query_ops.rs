@@ -674,8 +674,8 @@ fn read_page(
         bytes_read: 0,
         fetch_blocks: 0,
     };
+    // The last item read unless it went whole into the page.
     let mut last: Option<Item> = None;
-    let mut last_in_page = false;
     let mut stopped = false;
     for entry in source {
         let (_, item) = entry?;
@@ -699,20 +699,16 @@ fn read_page(
             Some(f) => f.evaluate(&item)?,
             None => true,
         };
-        // The last item read is kept for LastEvaluatedKey: in the page when it went there
-        // whole, otherwise on its own (no clone of every item).
-        last_in_page = false;
-        last = None;
         if keep {
             page.count += 1;
             if !plan.count_only {
-                match plan.projection {
-                    Some(p) => page.items.push(p.apply(&item)),
-                    None => {
-                        page.items.push(item);
-                        last_in_page = true;
-                        continue;
-                    }
+                if let Some(p) = plan.projection {
+                    page.items.push(p.apply(&item));
+                } else {
+                    // The page's last item is now the last one read (no clone of every item).
+                    page.items.push(item);
+                    last = None;
+                    continue;
                 }
             }
         }
@@ -722,11 +718,8 @@ fn read_page(
     // cap, even when nothing follows (DynamoDB Local 3.3.1 agrees; scenario 04_query_scan).
     let at_cap =
         plan.limit.is_some_and(|l| page.scanned as usize >= l) || page.bytes_read >= MAX_PAGE_BYTES;
-    let last = if last_in_page {
-        page.items.last()
-    } else {
-        last.as_ref()
-    };
+    // The last item read: kept on its own, or else the page's last (or nothing was read).
+    let last = last.as_ref().or(page.items.last());
     if stopped || at_cap {
         page.last_key = last.map(|item| {
             plan.key_names

@@ -8,7 +8,7 @@
 //!
 //! **Invariant (read-your-writes):** a write's caller is answered only after its commit has
 //! ended the shared snapshot (see `group_commit`), and a read uses the shared snapshot only
-//! when no commit has ended it since the read began. So a read that starts after a write was
+//! when it was not ended since the read began. So a read that starts after a write was
 //! answered always sees that write.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,12 +25,12 @@ pub(crate) struct Snapshot {
     pub(crate) catalog: ReadOnlyTable<&'static str, &'static str>,
 }
 
-/// The shared snapshot and the count of commits that ended one (see the module docs).
+/// The shared snapshot and how often it was ended (see the module docs).
 #[derive(Default)]
 pub(crate) struct Snapshots {
-    /// Commits so far; a snapshot begun after reading value `g` here holds every commit `g`
-    /// counts.
-    commits: AtomicU64,
+    /// How often the shared snapshot was ended. Every commit ends it before its writes are
+    /// answered, so a snapshot begun after reading `n` here holds every write answered before.
+    ends: AtomicU64,
     current: Mutex<Option<(u64, Arc<Snapshot>)>>,
 }
 
@@ -39,13 +39,13 @@ impl Snapshots {
         self.current.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The newest committed snapshot: the shared one when no commit has happened since it
+    /// The newest committed snapshot: the shared one unless it was ended since this read
     /// began, otherwise a new one that becomes shared.
     pub(crate) fn get(&self, db: &Database) -> Result<Arc<Snapshot>> {
-        // Read before the transaction begins, so the snapshot holds at least these commits.
-        let commits = self.commits.load(Ordering::Acquire);
+        // Read before the transaction begins, so the snapshot holds every write answered before.
+        let ends = self.ends.load(Ordering::Acquire);
         if let Some((at, snapshot)) = &*self.current()
-            && *at == commits
+            && *at == ends
         {
             return Ok(snapshot.clone());
         }
@@ -55,8 +55,8 @@ impl Snapshots {
         let replaced = {
             let mut current = self.current();
             // A slower read that began before a commit must not replace a newer snapshot.
-            if current.as_ref().is_none_or(|(at, _)| *at < commits) {
-                current.replace((commits, snapshot.clone()))
+            if current.as_ref().is_none_or(|(at, _)| *at < ends) {
+                current.replace((ends, snapshot.clone()))
             } else {
                 None
             }
@@ -65,10 +65,11 @@ impl Snapshots {
         Ok(snapshot)
     }
 
-    /// Ends the shared snapshot after a commit (or a commit attempt: a failed commit may still
-    /// have changed the database). Called before the writes of the commit are answered.
-    pub(crate) fn committed(&self) {
-        self.commits.fetch_add(1, Ordering::AcqRel);
+    /// Ends the shared snapshot: when a write transaction begins, after its commit (or commit
+    /// attempt: a failed commit may still have changed the database) and before its writes are
+    /// answered, and when the engine closes.
+    pub(crate) fn end(&self) {
+        self.ends.fetch_add(1, Ordering::AcqRel);
         // Dropped outside the lock: the last reference ends the read transaction.
         let ended = self.current().take();
         drop(ended);
@@ -115,7 +116,7 @@ mod tests {
         let txn = db.begin_write().unwrap();
         txn.open_table(T).unwrap().insert("x", 2).unwrap();
         txn.commit().unwrap();
-        snapshots.committed();
+        snapshots.end();
         let c = snapshots.get(&db).unwrap();
         assert!(!Arc::ptr_eq(&a, &c));
         assert_eq!(read_x(&a), 1, "a read in flight keeps its snapshot");
@@ -128,7 +129,7 @@ mod tests {
     fn a_snapshot_older_than_a_commit_is_not_shared() {
         let db = db();
         let snapshots = Snapshots::default();
-        let commits_seen = snapshots.commits.load(Ordering::Acquire);
+        let ends_seen = snapshots.ends.load(Ordering::Acquire);
         let old = Arc::new(Snapshot {
             txn: db.begin_read().unwrap(),
             catalog: db.begin_read().unwrap().open_table(CATALOG).unwrap(),
@@ -136,9 +137,9 @@ mod tests {
         let txn = db.begin_write().unwrap();
         txn.open_table(T).unwrap().insert("x", 3).unwrap();
         txn.commit().unwrap();
-        snapshots.committed();
+        snapshots.end();
         // What a slow reader would store: the snapshot labelled with the count it read.
-        *snapshots.current() = Some((commits_seen, old));
+        *snapshots.current() = Some((ends_seen, old));
         assert_eq!(read_x(&snapshots.get(&db).unwrap()), 3);
     }
 }
